@@ -1,0 +1,1 @@
+"""data subpackage of kan_genomics_hf."""

@@ -1,0 +1,1 @@
+"""evaluation subpackage of kan_genomics_hf."""

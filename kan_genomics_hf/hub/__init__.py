@@ -1,0 +1,1 @@
+"""hub subpackage of kan_genomics_hf."""

@@ -1,0 +1,1 @@
+"""interpret subpackage of kan_genomics_hf."""

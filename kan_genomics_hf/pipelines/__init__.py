@@ -1,0 +1,1 @@
+"""pipelines subpackage of kan_genomics_hf."""

@@ -1,0 +1,1 @@
+"""training subpackage of kan_genomics_hf."""
