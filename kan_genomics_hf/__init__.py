@@ -14,6 +14,17 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "KANLinear": ".modeling.kan_layers",
     "KANConv1d": ".modeling.kan_layers",
+    "LegNetConfig": ".modeling.configuration_legnet",
+    "LegNetModel": ".modeling.modeling_legnet",
+    "LegNetForSequenceClassification": ".modeling.modeling_legnet",
+    "LegNetPreTrainedModel": ".modeling.modeling_legnet",
+    "DNATokenizer": ".modeling.tokenization_dna",
+    "save_classifier": ".modeling_io",
+    "load_classifier": ".modeling_io",
+    "count_parameters": ".modeling.sizing",
+    "scale_config": ".modeling.sizing",
+    "preset_config": ".modeling.sizing",
+    "SIZE_PRESETS": ".modeling.sizing",
 }
 
 
@@ -30,3 +41,9 @@ def __dir__() -> list[str]:
 
 
 __all__ = sorted(_EXPORTS)
+
+# AutoConfig/AutoModel/AutoModelForSequenceClassification/AutoTokenizer know "kan_legnet", and the
+# "dna-classification" pipeline task exists, as soon as transformers (resp. transformers.pipelines) is imported
+from .auto_registration import install as _install_transformers_registration  # noqa: E402
+
+_install_transformers_registration()

@@ -105,3 +105,72 @@ def gc_content(seqs: Iterable[str]) -> np.ndarray:
         acgt = sum(s.count(b) for b in BASES)
         out.append((s.count("G") + s.count("C")) / acgt if acgt else 0.0)
     return np.asarray(out, dtype=np.float64)
+
+
+def _locate_invalid(seqs: Sequence[str], offsets: np.ndarray, flat_pos: int, iupac: str) -> ValueError:
+    """Turn a position in the concatenation of ``seqs`` into an error naming sequence, position, char."""
+    index = int(np.searchsorted(offsets, flat_pos, side="right") - 1)
+    return _invalid_error(seqs[index], index, int(flat_pos - offsets[index]), iupac)
+
+
+def encode_padded(
+    seqs: Sequence[str],
+    pad_value: int,
+    max_length: int | None = None,
+    truncate: bool = False,
+    truncation_side: str = "right",
+    padding_side: str = "right",
+    pad_to: int | None = None,
+    pad_to_multiple_of: int | None = None,
+    iupac: str = "n",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encode many sequences at once into a padded (B, L) uint8 code matrix and their kept lengths.
+
+    Vectorised over the whole batch (one LUT pass over the concatenated bytes), so 100,000 x 200 bp
+    takes well under a second. Errors name the sequence index, position and character; empty sequences
+    raise. ``truncate`` cuts each sequence to ``max_length`` on ``truncation_side``; ``pad_to`` fixes the
+    padded length (default: the longest kept sequence), rounded up to ``pad_to_multiple_of``.
+    """
+    if isinstance(seqs, str):
+        raise TypeError("encode_padded expects a list of sequences, got a single str")
+    if iupac not in ("n", "error"):
+        raise ValueError(f"iupac must be 'n' or 'error', got {iupac!r}")
+    if padding_side not in ("right", "left") or truncation_side not in ("right", "left"):
+        raise ValueError("padding_side and truncation_side must be 'right' or 'left'")
+    seqs = list(seqs)
+    for i, s in enumerate(seqs):
+        if not isinstance(s, str):
+            raise TypeError(f"sequence {i}: expected a str, got {type(s).__name__}")
+    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    empty = np.flatnonzero(lengths == 0)
+    if empty.size:
+        raise ValueError(f"sequence {int(empty[0])}: empty sequence")
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(seqs) else np.zeros(0, np.int64)
+    joined = "".join(seqs)
+    try:
+        raw = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    except UnicodeEncodeError as err:
+        raise _locate_invalid(seqs, offsets, err.start, iupac) from None
+    flat = (_LUT_IUPAC_AS_N if iupac == "n" else _LUT_STRICT)[raw]
+    bad = np.flatnonzero(flat == 255)
+    if bad.size:
+        raise _locate_invalid(seqs, offsets, int(bad[0]), iupac)
+    kept = lengths
+    if truncate and max_length is not None and lengths.size and lengths.max() > max_length:
+        kept = np.minimum(lengths, max_length)
+        start = lengths - kept if truncation_side == "left" else np.zeros_like(lengths)
+        pos = np.arange(flat.size) - np.repeat(offsets, lengths)
+        s_rep = np.repeat(start, lengths)
+        flat = flat[(pos >= s_rep) & (pos < s_rep + np.repeat(kept, lengths))]
+    width = int(kept.max()) if kept.size else 0
+    if pad_to is not None:
+        if width > pad_to:
+            raise ValueError(f"cannot pad to length {pad_to}: a sequence has {width} bases (enable truncation)")
+        width = pad_to
+    if pad_to_multiple_of:
+        width = -(-width // pad_to_multiple_of) * pad_to_multiple_of
+    out = np.full((len(seqs), width), pad_value, dtype=np.uint8 if pad_value < 256 else np.int64)
+    cols = np.arange(width)
+    mask = cols < kept[:, None] if padding_side == "right" else cols >= (width - kept)[:, None]
+    out[mask] = flat
+    return out, kept

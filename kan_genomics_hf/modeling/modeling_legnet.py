@@ -1,0 +1,406 @@
+"""LegNet DNA classifiers as transformers models: baseline (MLP SE), LKAN (KANLinear SE), CKAN (KAN convs).
+
+Architecture (the authors' LegNet ``SeqNN``): stem CBS(k) -> stages of [concat(x, EffNet branch(x)) ->
+resize CBS(k)] -> head. CBS = Conv1d('same', no bias) -> BatchNorm1d -> SiLU. The head is a k=1 conv to
+``num_labels`` followed by a mask-aware mean over positions: plain logits (not the authors' SiLU ->
+sigmoid). Padding never changes the outputs at real positions: padded positions are zeroed before
+every convolution wider than 1 and all means over length are mask-aware, so a padded batch gives the
+same logits as each sequence alone.
+
+Self-contained for the Hub: imports only torch, transformers and sibling files.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from transformers import PreTrainedModel
+from transformers import initialization as init
+from transformers.modeling_outputs import BaseModelOutputWithPoolingAndNoAttention, SequenceClassifierOutput
+
+from .configuration_legnet import LegNetConfig
+from .kan_layers import KANConv1d, KANLinear
+
+# Files shipped as remote code next to a saved checkpoint (all flat, importing each other relatively).
+REMOTE_CODE_FILES = (
+    "configuration_legnet.py",
+    "modeling_legnet.py",
+    "kan_layers.py",
+    "dna_encoding.py",
+    "tokenization_dna.py",
+)
+AUTO_MAP = {
+    "AutoConfig": "configuration_legnet.LegNetConfig",
+    "AutoModel": "modeling_legnet.LegNetModel",
+    "AutoModelForSequenceClassification": "modeling_legnet.LegNetForSequenceClassification",
+    "AutoTokenizer": ["tokenization_dna.DNATokenizer", None],
+}
+
+
+def _kan_kwargs(config: LegNetConfig) -> dict[str, Any]:
+    return {
+        "grid_size": config.kan_grid_size,
+        "spline_order": config.kan_spline_order,
+        "grid_range": tuple(config.kan_grid_range),
+    }
+
+
+def masked_mean(x: Tensor, mask: Tensor | None) -> Tensor:
+    """Mean of x (B, C, L) over L counting only positions where mask (B, 1, L) is 1."""
+    if mask is None:
+        return x.mean(dim=-1)
+    total = (x * mask).sum(dim=-1)
+    return total / mask.sum(dim=-1).clamp_min(1.0)
+
+
+class ConvBNAct(nn.Module):
+    """CBS block: Conv1d('same', no bias) or KANConv1d -> BatchNorm1d -> SiLU; zeroes padding first (k > 1)."""
+
+    def __init__(self, cin: int, cout: int, kernel_size: int, groups: int = 1, kan: dict[str, Any] | None = None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        if kan is None:
+            self.conv: nn.Module = nn.Conv1d(cin, cout, kernel_size, padding="same", groups=groups, bias=False)
+        else:
+            self.conv = KANConv1d(cin, cout, kernel_size, padding="same", groups=groups, **kan)
+        self.bn = nn.BatchNorm1d(cout)
+        self.act = nn.SiLU()
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        if mask is not None and self.kernel_size > 1:
+            x = x * mask
+        return self.act(self.bn(self.conv(x)))
+
+
+class BilinearCP(nn.Module):
+    """CP-factorised bilinear layer: out_j = sum_r (A z)_r (B z)_r C_rj + b_j (rank-R tensor regression on z z^T)."""
+
+    def __init__(self, in_features: int, out_features: int, rank: int):
+        super().__init__()
+        self.left = nn.Linear(in_features, rank, bias=False)
+        self.right = nn.Linear(in_features, rank, bias=False)
+        self.out = nn.Linear(rank, out_features, bias=True)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.out(self.left(z) * self.right(z))
+
+
+class SqueezeExcite(nn.Module):
+    """Channel gate from the mask-aware mean over length; MLP or KANLinear, 'simple' or 'bilinear' form."""
+
+    def __init__(self, block_in: int, channels: int, config: LegNetConfig, kan: bool):
+        super().__init__()
+        hidden = max(1, block_in // config.se_reduction)
+        self.se_type = config.se_type
+        kw = _kan_kwargs(config)
+
+        def dense(i: int, o: int, bias: bool) -> nn.Module:
+            return KANLinear(i, o, **kw) if kan else nn.Linear(i, o, bias=bias)
+
+        if config.se_type == "simple":
+            # the authors' code: Linear(e->h) -> SiLU -> Linear(h->e) -> Sigmoid (no bias); LKAN drops the SiLU
+            self.fc1 = dense(channels, hidden, False)
+            self.act = nn.Identity() if kan else nn.SiLU()
+            self.fc2 = dense(hidden, channels, False)
+        else:
+            # LegNet paper: Linear(e->h) -> SiLU -> Linear(h->h) -> [z, Bilinear(z)] -> SiLU -> Linear(1.5h->e)
+            half = max(1, hidden // 2)
+            rank = config.bilinear_rank or max(1, hidden * hidden // 10)
+            self.fc1 = dense(channels, hidden, True)
+            self.act = nn.Identity() if kan else nn.SiLU()
+            self.fc_mid = dense(hidden, hidden, True)
+            self.bilinear = BilinearCP(hidden, half, rank)
+            self.act2 = nn.Identity() if kan else nn.SiLU()
+            self.fc2 = dense(hidden + half, channels, True)
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        z = masked_mean(x, mask)
+        if self.se_type == "simple":
+            g = self.fc2(self.act(self.fc1(z)))
+        else:
+            h = self.fc_mid(self.act(self.fc1(z)))
+            g = self.fc2(self.act2(torch.cat([h, self.bilinear(h)], dim=-1)))
+        return x * torch.sigmoid(g).unsqueeze(-1)
+
+
+class LegNetStage(nn.Module):
+    """One stage: concat[x, EffNet branch(x)] -> resize CBS; the branch is expand -> grouped conv -> SE -> project."""
+
+    def __init__(self, index: int, prev: int, nxt: int, config: LegNetConfig):
+        super().__init__()
+        inner = nxt * config.resize_factor
+        ks = config.kernel_size
+        kw = _kan_kwargs(config)
+
+        def kan_for(conv: str) -> dict[str, Any] | None:
+            return kw if config.uses_kan_conv(f"blocks.{index}.{conv}") else None
+
+        self.expand = ConvBNAct(prev, inner, 1, kan=kan_for("expand"))
+        self.depthwise = ConvBNAct(inner, inner, ks, groups=inner // config.filter_per_group, kan=kan_for("depthwise"))
+        self.se = SqueezeExcite(prev, inner, config, kan=config.uses_kan_se(index))
+        self.project = ConvBNAct(inner, prev, 1, kan=kan_for("project"))
+        self.resize = ConvBNAct(2 * prev, nxt, ks, kan=kan_for("resize"))
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        y = self.depthwise(self.expand(x, mask), mask)
+        y = self.project(self.se(y, mask), mask)
+        return self.resize(torch.cat([x, y], dim=1), mask)
+
+
+class LegNetPreTrainedModel(PreTrainedModel):
+    """Shared loading/saving and LegNet initialisation (conv N(0, sqrt(2/(k*c_out))), Linear N(0, 0.001), BN 1/0)."""
+
+    config_class = LegNetConfig
+    base_model_prefix = "legnet"
+    main_input_name = "input_ids"
+    supports_gradient_checkpointing = False
+    _no_split_modules = ["LegNetStage"]
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, (KANLinear, KANConv1d)):
+            # refill the non-persistent readout buffer; re-initialise only weights that were not loaded
+            if not module.last_out_of_grid_fraction.is_meta:
+                init.zeros_(module.last_out_of_grid_fraction)
+            if not getattr(module.base_weight, "_is_hf_initialized", False) and not module.base_weight.is_meta:
+                module.reset_parameters()
+        elif isinstance(module, nn.Conv1d):
+            if getattr(module, "_legnet_head", False):
+                init.normal_(module.weight, mean=0.0, std=1.0 / math.sqrt(module.in_channels))
+            else:
+                fan = module.kernel_size[0] * module.out_channels
+                init.normal_(module.weight, mean=0.0, std=math.sqrt(2.0 / fan))
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.Linear):
+            init.normal_(module.weight, mean=0.0, std=self.config.initializer_std_linear)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm1d):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+            init.zeros_(module.running_mean)
+            init.ones_(module.running_var)
+            init.zeros_(module.num_batches_tracked)
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> Any:
+        """Save config + safetensors weights, then the flat remote-code files and a full ``auto_map``."""
+        out = super().save_pretrained(save_directory, *args, **kwargs)
+        write_remote_code(save_directory)
+        return out
+
+    def kan_regularization_loss(self, regularize_activation: float = 1.0, regularize_entropy: float = 1.0) -> Tensor:
+        """Sum of the efficient-kan regularisers of all KAN layers (0 for the baseline)."""
+        terms = [
+            m.regularization_loss(regularize_activation, regularize_entropy)
+            for m in self.modules()
+            if isinstance(m, (KANLinear, KANConv1d))
+        ]
+        return torch.stack(terms).sum() if terms else torch.zeros((), device=self.device)
+
+
+def write_remote_code(save_directory: str | os.PathLike) -> list[str]:
+    """Copy the flat modeling files beside a saved checkpoint and set ``auto_map`` in its config.json."""
+    here, dest = Path(__file__).resolve().parent, Path(save_directory)
+    copied = []
+    for name in REMOTE_CODE_FILES:
+        src = here / name
+        if src.is_file():
+            if src.resolve() != (dest / name).resolve():
+                shutil.copyfile(src, dest / name)
+            copied.append(name)
+    missing = {"configuration_legnet.py", "modeling_legnet.py", "kan_layers.py"} - set(copied)
+    if missing:
+        raise FileNotFoundError(f"remote code files {sorted(missing)} not found next to {__file__}")
+    auto_map = {k: v for k, v in AUTO_MAP.items() if k != "AutoTokenizer" or "tokenization_dna.py" in copied}
+    for fname in ("config.json", "tokenizer_config.json"):
+        path = dest / fname
+        if not path.is_file():
+            continue
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        data["auto_map"] = auto_map if fname == "config.json" else {"AutoTokenizer": AUTO_MAP["AutoTokenizer"]}
+        tmp = path.with_suffix(".json.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    return copied
+
+
+def one_hot_ids(input_ids: Tensor, channels: int = 4, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Token ids (B, L) -> one-hot (B, channels, L); N (4), padding and special tokens give zero columns."""
+    oh = F.one_hot(input_ids.clamp(min=0, max=channels), channels + 1)[..., :channels]
+    return oh.transpose(1, 2).to(dtype)
+
+
+def reverse_complement_one_hot(x: Tensor) -> Tensor:
+    """Reverse complement of a (B, 4, L) one-hot in A,C,G,T order: flip channels and length."""
+    return x.flip(1).flip(2)
+
+
+class LegNetModel(LegNetPreTrainedModel):
+    """LegNet trunk: per-position features (B, C, L) and their mask-aware mean (B, C)."""
+
+    def __init__(self, config: LegNetConfig):
+        super().__init__(config)
+        kw = _kan_kwargs(config)
+        b = config.block_sizes
+        self.stem = ConvBNAct(config.in_channels, b[0], config.kernel_size, kan=kw if config.uses_kan_conv("stem") else None)
+        self.blocks = nn.ModuleList(LegNetStage(i, p, n, config) for i, (p, n) in enumerate(zip(b[:-1], b[1:])))
+        self.post_init()
+
+    def prepare_inputs(
+        self,
+        input_ids: Tensor | None = None,
+        attention_mask: Tensor | None = None,
+        inputs_embeds: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor | None]:
+        """Validate inputs; return one-hot (B, C, L) in the model dtype and the float mask (B, 1, L) or None."""
+        cfg = self.config
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("LegNet: pass exactly one of input_ids (B, L) or inputs_embeds (B, in_channels, L)")
+        dtype = self.stem.bn.weight.dtype
+        if input_ids is not None:
+            if input_ids.dim() == 1:
+                input_ids = input_ids.unsqueeze(0)
+            if input_ids.dim() != 2 or input_ids.is_floating_point():
+                raise ValueError(
+                    f"LegNet: input_ids must be an integer tensor of shape (batch, length), got dtype "
+                    f"{input_ids.dtype} and shape {tuple(input_ids.shape)}"
+                )
+            if not torch.compiler.is_compiling() and input_ids.numel():
+                lo, hi = int(input_ids.min()), int(input_ids.max())
+                if lo < 0 or hi >= cfg.vocab_size:
+                    raise ValueError(f"LegNet: input_ids must lie in [0, {cfg.vocab_size}), got values in [{lo}, {hi}]")
+            if attention_mask is None and cfg.pad_token_id is not None:
+                attention_mask = (input_ids != cfg.pad_token_id).long()
+            x = one_hot_ids(input_ids, cfg.in_channels, dtype)
+        else:
+            if inputs_embeds.dim() != 3 or inputs_embeds.shape[1] != cfg.in_channels:
+                raise ValueError(
+                    f"LegNet: inputs_embeds must have shape (batch, {cfg.in_channels}, length), "
+                    f"got {tuple(inputs_embeds.shape)}"
+                )
+            x = inputs_embeds.to(dtype)
+        length = x.shape[-1]
+        if length == 0:
+            raise ValueError("LegNet: empty input (length 0)")
+        if cfg.max_sequence_length is not None and length > cfg.max_sequence_length:
+            raise ValueError(
+                f"LegNet: input length {length} exceeds max_sequence_length={cfg.max_sequence_length}; "
+                "truncate it or scan it with the 'dna-classification' pipeline (window=...)"
+            )
+        mask = None
+        if attention_mask is not None:
+            if attention_mask.dim() == 1:
+                attention_mask = attention_mask.unsqueeze(0)
+            if tuple(attention_mask.shape) != (x.shape[0], length):
+                raise ValueError(
+                    f"LegNet: attention_mask shape {tuple(attention_mask.shape)} does not match the input "
+                    f"(batch, length) = {(x.shape[0], length)}"
+                )
+            mask = attention_mask.to(dtype).unsqueeze(1)
+        return x, mask
+
+    def features(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        """Per-position features (B, C_last, L) of a one-hot input (B, C_in, L)."""
+        h = self.stem(x, mask)
+        for block in self.blocks:
+            h = block(h, mask)
+        return h
+
+    def forward(
+        self,
+        input_ids: Tensor | None = None,
+        attention_mask: Tensor | None = None,
+        inputs_embeds: Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs: Any,
+    ) -> BaseModelOutputWithPoolingAndNoAttention | tuple[Tensor, Tensor]:
+        """Features (B, C, L) as last_hidden_state and their mask-aware mean (B, C) as pooler_output."""
+        x, mask = self.prepare_inputs(input_ids, attention_mask, inputs_embeds)
+        h = self.features(x, mask)
+        pooled = masked_mean(h, mask)
+        if return_dict is False:
+            return h, pooled
+        return BaseModelOutputWithPoolingAndNoAttention(last_hidden_state=h, pooler_output=pooled)
+
+
+class LegNetForSequenceClassification(LegNetPreTrainedModel):
+    """LegNet with a logits head (k=1 conv, then mask-aware mean); optional reverse-complement averaging."""
+
+    def __init__(self, config: LegNetConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        if config.rc_averaging and config.in_channels != 4:
+            raise ValueError("LegNetConfig.rc_averaging needs in_channels=4 (one-hot A, C, G, T)")
+        self.legnet = LegNetModel(config)
+        cin = config.block_sizes[-1]
+        if config.uses_kan_conv("head"):
+            self.head: nn.Module = KANConv1d(cin, config.num_labels, 1, **_kan_kwargs(config))
+        else:
+            self.head = nn.Conv1d(cin, config.num_labels, 1, bias=True)
+            self.head._legnet_head = True
+        self.post_init()
+
+    def _logits(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        return masked_mean(self.head(self.legnet.features(x, mask)), mask)
+
+    def forward(
+        self,
+        input_ids: Tensor | None = None,
+        attention_mask: Tensor | None = None,
+        inputs_embeds: Tensor | None = None,
+        labels: Tensor | None = None,
+        return_dict: bool | None = None,
+        rc_averaging: bool | None = None,
+        **kwargs: Any,
+    ) -> SequenceClassifierOutput | tuple[Tensor, ...]:
+        """Logits (B, num_labels); loss from ``labels`` per ``config.problem_type`` (inferred like transformers)."""
+        x, mask = self.legnet.prepare_inputs(input_ids, attention_mask, inputs_embeds)
+        logits = self._logits(x, mask)
+        use_rc = self.config.rc_averaging if rc_averaging is None else rc_averaging
+        if use_rc and not self.training:
+            rc_mask = mask.flip(2) if mask is not None else None
+            logits = 0.5 * (logits + self._logits(reverse_complement_one_hot(x), rc_mask))
+        loss = self.compute_loss(logits, labels) if labels is not None else None
+        if return_dict is False:
+            return (loss, logits) if loss is not None else (logits,)
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+    def compute_loss(self, logits: Tensor, labels: Tensor) -> Tensor:
+        """MSE (regression), cross-entropy (single label) or BCE-with-logits (multi label), like transformers."""
+        labels = labels.to(logits.device)
+        if self.config.problem_type is None:
+            if self.num_labels == 1:
+                self.config.problem_type = "regression"
+            elif labels.dtype in (torch.long, torch.int):
+                self.config.problem_type = "single_label_classification"
+            else:
+                self.config.problem_type = "multi_label_classification"
+        pt = self.config.problem_type
+        if pt == "regression":
+            if self.num_labels == 1:
+                return F.mse_loss(logits.squeeze(-1), labels.squeeze(-1).to(logits.dtype))
+            return F.mse_loss(logits, labels.to(logits.dtype))
+        if pt == "single_label_classification":
+            flat = labels.reshape(-1)
+            if not torch.compiler.is_compiling() and flat.numel():
+                lo, hi = int(flat.min()), int(flat.max())
+                if lo < 0 or hi >= self.num_labels:
+                    raise ValueError(f"LegNet: labels must lie in [0, {self.num_labels}), got values in [{lo}, {hi}]")
+            return F.cross_entropy(logits.reshape(-1, self.num_labels), flat.long())
+        if pt == "multi_label_classification":
+            target = labels.to(logits.dtype)
+            if target.shape != logits.shape:
+                target = target.reshape(logits.shape)
+            return F.binary_cross_entropy_with_logits(logits, target)
+        raise ValueError(f"LegNet: unknown problem_type {pt!r}")

@@ -1,0 +1,224 @@
+"""LegNet classifiers: exact parameter counts, sizing, padding invariance, losses, save/load, bad inputs."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from kan_genomics_hf import (
+    DNATokenizer,
+    LegNetConfig,
+    LegNetForSequenceClassification,
+    LegNetModel,
+    count_parameters,
+    load_classifier,
+    preset_config,
+    save_classifier,
+    scale_config,
+)
+from kan_genomics_hf.modeling.sizing import SIZE_PRESETS
+
+TINY = [16, 16, 8, 8]
+SEQS = ["ACGTACGTAAGGCTTAGC", "ACG", "TTTTGGGGCCCCAAAATTACGT", "nnACGTRYAcg"]
+
+
+def tiny(variant: str = "baseline", **kw) -> LegNetConfig:
+    kw.setdefault("num_labels", 3)
+    if variant == "ckan":
+        kw.setdefault("ckan_layers", ["all"])
+    kw.setdefault("block_sizes", TINY)
+    return LegNetConfig(variant=variant, **kw)
+
+
+def randomise_bn(model: torch.nn.Module) -> None:
+    """Give BatchNorm non-trivial statistics so padding effects would show."""
+    g = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g))
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+            m.weight.data.copy_(torch.randn(m.weight.shape, generator=g))
+            m.bias.data.copy_(torch.randn(m.bias.shape, generator=g))
+
+
+@pytest.mark.parametrize(
+    "kw,expected",
+    [({}, 2_649_313), ({"variant": "lkan"}, 4_990_177), ({"variant": "lkan", "kan_grid_size": 20}, 8_891_617)],
+)
+def test_exact_parameter_counts_of_the_authors_code(kw, expected):
+    config = LegNetConfig(num_labels=1, **kw)
+    with torch.device("meta"):
+        model = LegNetForSequenceClassification(config)
+    assert sum(p.numel() for p in model.parameters()) == expected
+    assert count_parameters(config) == expected
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"variant": "ckan"},
+        {"variant": "ckan", "ckan_layers": ["all"], "se_type": "bilinear"},
+        {"variant": "lkan", "kan_blocks": [0, 2], "se_type": "bilinear", "num_labels": 4},
+        {"variant": "ckan", "ckan_layers": ["blocks.1.depthwise", "blocks.0.resize"], "kernel_size": 7},
+    ],
+)
+def test_count_parameters_matches_the_built_model(kw):
+    config = LegNetConfig(block_sizes=[24, 16, 16, 8], **kw)
+    with torch.device("meta"):
+        model = LegNetForSequenceClassification(config)
+    assert count_parameters(config) == sum(p.numel() for p in model.parameters())
+
+
+def test_presets_are_equal_size_across_variants():
+    for size in ("50k", "2M", "22M"):
+        counts = {v: count_parameters(preset_config(v, size, num_labels=2)) for v in ("baseline", "lkan", "ckan")}
+        for n in counts.values():
+            assert abs(n - SIZE_PRESETS[size]) <= 0.01 * SIZE_PRESETS[size]
+            assert all(w % 8 == 0 for w in preset_config("lkan", size).block_sizes)
+        assert max(counts.values()) / min(counts.values()) <= 1.02
+    scaled = scale_config(LegNetConfig(variant="lkan"), 1_000_000, tolerance=0.02)
+    assert abs(count_parameters(scaled) - 1_000_000) <= 20_000
+    with pytest.raises(ValueError, match="target_params"):
+        scale_config(LegNetConfig(), 0)
+    with pytest.raises(ValueError, match="unknown size"):
+        preset_config("lkan", "3M")
+
+
+@pytest.mark.parametrize("variant", ["baseline", "lkan", "ckan"])
+@pytest.mark.parametrize("se_type", ["simple", "bilinear"])
+def test_padded_batch_equals_each_sequence_alone(variant, se_type):
+    torch.manual_seed(0)
+    model = LegNetForSequenceClassification(tiny(variant, se_type=se_type)).eval()
+    randomise_bn(model)
+    tok = DNATokenizer()
+    with torch.no_grad():
+        alone = torch.cat([model(**tok([s], return_tensors="pt")).logits for s in SEQS])
+        right = model(**tok(SEQS, padding=True, return_tensors="pt")).logits
+        left = model(**tok(SEQS, padding=True, padding_side="left", return_tensors="pt")).logits
+        ids_only = model(input_ids=tok(SEQS, padding=True, return_tensors="pt")["input_ids"]).logits
+    assert torch.allclose(right, alone, atol=1e-5)
+    assert torch.allclose(left, alone, atol=1e-5)
+    assert torch.allclose(ids_only, alone, atol=1e-5)  # mask derived from the pad id
+
+
+def test_base_model_outputs_and_rc_averaging():
+    config = tiny("lkan", rc_averaging=True)
+    model = LegNetForSequenceClassification(config).eval()
+    randomise_bn(model)
+    tok = DNATokenizer()
+    enc = tok(SEQS, padding=True, return_tensors="pt")
+    rc = tok(tok.reverse_complement(SEQS), padding=True, return_tensors="pt")
+    with torch.no_grad():
+        a, b = model(**enc).logits, model(**rc).logits
+        plain = model(**enc, rc_averaging=False).logits
+    assert torch.allclose(a, b, atol=1e-5)  # RC averaging makes the model strand-symmetric
+    assert not torch.allclose(a, plain, atol=1e-4)
+    base = LegNetModel(tiny()).eval()
+    out = base(**enc)
+    assert out.last_hidden_state.shape == (4, 8, enc["input_ids"].shape[1])
+    assert out.pooler_output.shape == (4, 8)
+
+
+def test_losses_follow_problem_type():
+    tok = DNATokenizer()
+    enc = tok(SEQS, padding=True, return_tensors="pt")
+    single = LegNetForSequenceClassification(tiny(num_labels=3))
+    out = single(**enc, labels=torch.tensor([0, 1, 2, 1]))
+    assert single.config.problem_type == "single_label_classification" and out.loss.ndim == 0
+    out.loss.backward()
+    reg = LegNetForSequenceClassification(tiny(num_labels=1))
+    assert reg(**enc, labels=torch.randn(4)).loss.ndim == 0 and reg.config.problem_type == "regression"
+    multi = LegNetForSequenceClassification(tiny(num_labels=2, problem_type="multi_label_classification"))
+    assert torch.isfinite(multi(**enc, labels=torch.tensor([[1.0, 0], [0, 1], [1, 1], [0, 0]])).loss)
+    with pytest.raises(ValueError, match="labels must lie in"):
+        single(**enc, labels=torch.tensor([0, 1, 5, 1]))
+
+
+@pytest.mark.parametrize("variant", ["baseline", "lkan", "ckan"])
+def test_save_load_bit_exact(tmp_path, variant):
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    model = LegNetForSequenceClassification(tiny(variant, id2label={0: "a", 1: "b", 2: "c"})).eval()
+    randomise_bn(model)
+    tok = DNATokenizer()
+    enc = tok(SEQS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        ref = model(**enc).logits
+    save_classifier(model, tok, tmp_path / "ckpt")
+    files = {p.name for p in (tmp_path / "ckpt").iterdir()}
+    assert {"config.json", "model.safetensors", "vocab.json", "tokenizer_config.json", "modeling_legnet.py",
+            "configuration_legnet.py", "kan_layers.py", "dna_encoding.py", "tokenization_dna.py"} <= files
+    auto_map = json.loads((tmp_path / "ckpt" / "config.json").read_text())["auto_map"]
+    assert set(auto_map) == {"AutoConfig", "AutoModel", "AutoModelForSequenceClassification", "AutoTokenizer"}
+    loaded = AutoModelForSequenceClassification.from_pretrained(tmp_path / "ckpt").eval()
+    assert type(loaded) is LegNetForSequenceClassification
+    with torch.no_grad():
+        assert torch.equal(loaded(**AutoTokenizer.from_pretrained(tmp_path / "ckpt")(SEQS, padding=True, return_tensors="pt")).logits, ref)
+    assert AutoConfig.from_pretrained(tmp_path / "ckpt").id2label[1] == "b"
+    assert type(AutoModel.from_pretrained(tmp_path / "ckpt")) is LegNetModel
+    m2, t2 = load_classifier(tmp_path / "ckpt")
+    with torch.no_grad():
+        assert torch.equal(m2(**t2(SEQS, padding=True, return_tensors="pt")).logits, ref)
+    # the persistent KAN grid and BN statistics are restored, the non-persistent buffer is refilled
+    for (n1, b1), (n2, b2) in zip(model.named_buffers(), loaded.named_buffers()):
+        assert n1 == n2 and torch.equal(b1, b2), n1
+
+
+def test_bad_checkpoint_folders_give_clear_errors(tmp_path):
+    model, tok = LegNetForSequenceClassification(tiny()), DNATokenizer()
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_classifier(tmp_path / "nope")
+    save_classifier(model, tok, tmp_path / "a")
+    (tmp_path / "a" / "model.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="has no model.safetensors"):
+        load_classifier(tmp_path / "a")
+    save_classifier(model, tok, tmp_path / "b")
+    weights = tmp_path / "b" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(ValueError, match="corrupted or truncated"):
+        load_classifier(tmp_path / "b")
+    save_classifier(model, tok, tmp_path / "c")
+    (tmp_path / "c" / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="config.json is not valid JSON"):
+        load_classifier(tmp_path / "c")
+    save_classifier(LegNetForSequenceClassification(tiny(block_sizes=[16, 8])), tok, tmp_path / "d")
+    cfg = json.loads((tmp_path / "d" / "config.json").read_text())
+    cfg["block_sizes"] = [16, 8, 8]
+    (tmp_path / "d" / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="does not match its config"):
+        load_classifier(tmp_path / "d")
+
+
+def test_bad_model_inputs_and_configs():
+    model = LegNetForSequenceClassification(tiny(max_sequence_length=10)).eval()
+    with pytest.raises(ValueError, match="exceeds max_sequence_length=10"):
+        model(input_ids=torch.zeros(1, 11, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"input_ids must lie in \[0, 10\)"):
+        model(input_ids=torch.tensor([[0, 1, 42]]))
+    with pytest.raises(ValueError, match="integer tensor"):
+        model(input_ids=torch.zeros(1, 5))
+    with pytest.raises(ValueError, match="attention_mask shape"):
+        model(input_ids=torch.zeros(2, 5, dtype=torch.long), attention_mask=torch.ones(2, 4))
+    with pytest.raises(ValueError, match="exactly one of"):
+        model()
+    with pytest.raises(ValueError, match="inputs_embeds must have shape"):
+        model(inputs_embeds=torch.zeros(1, 5, 7))
+    with pytest.raises(ValueError, match="variant must be one of"):
+        LegNetConfig(variant="mlp")
+    with pytest.raises(ValueError, match="ckan_layers entry 'blocks.9.resize'"):
+        LegNetConfig(variant="ckan", block_sizes=TINY, ckan_layers=["blocks.9.resize"])
+    with pytest.raises(ValueError, match="kan_blocks"):
+        LegNetConfig(variant="lkan", block_sizes=TINY, kan_blocks=[3])
+    with pytest.raises(ValueError, match="block_sizes"):
+        LegNetConfig(block_sizes=[16])
+
+
+def test_init_is_legnet_and_kan_regulariser():
+    model = LegNetForSequenceClassification(LegNetConfig(variant="lkan", block_sizes=[64, 64, 32]))
+    w = model.legnet.blocks[0].expand.conv.weight  # k=1, c_out=4*64: std sqrt(2/256)
+    assert abs(w.std().item() - (2 / 256) ** 0.5) < 0.01
+    assert model.legnet.stem.bn.weight.eq(1).all()
+    reg = model.kan_regularization_loss()
+    assert reg.item() > 0 and torch.isfinite(reg)
+    assert LegNetForSequenceClassification(tiny()).kan_regularization_loss().item() == 0.0
