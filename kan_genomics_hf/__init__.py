@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "scale_config": ".modeling.sizing",
     "preset_config": ".modeling.sizing",
     "SIZE_PRESETS": ".modeling.sizing",
+    "DNAClassificationPipeline": ".pipelines.dna_classification",
 }
 
 

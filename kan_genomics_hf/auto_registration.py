@@ -81,3 +81,4 @@ def _when_imported(name: str, callback: Callable[[], None]) -> None:
 def install() -> None:
     """Register the Auto classes now and the pipeline task once transformers.pipelines is imported."""
     register_auto_classes()
+    _when_imported("transformers.pipelines", register_pipeline_task)

@@ -1,0 +1,232 @@
+"""The "dna-classification" pipeline: batched DNA classification, RC averaging, FASTA input, window scanning.
+
+Inputs: a sequence, a list of sequences, a FASTA path (plain or .gz), or records ((id, sequence) pairs,
+{"id", "sequence"} dicts, or objects with ``.id`` and ``.seq`` such as Biopython records).
+Without ``window`` each sequence gets one prediction; with ``window`` (and ``stride``, default window//2)
+each sequence is scanned and every window gets scores with its 0-based [start, end) coordinates, the
+way one scans a chromosome for G-quadruplexes or Z-DNA.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+from transformers import Pipeline
+
+TASK = "dna-classification"
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".fa.gz", ".fasta.gz", ".fna.gz", ".fas.gz")
+
+
+def _is_fasta_path(value: Any) -> bool:
+    if isinstance(value, os.PathLike):
+        return True
+    return isinstance(value, str) and value.lower().endswith(FASTA_SUFFIXES)
+
+
+def _fasta_records(path: Path) -> list[tuple[str, str]]:
+    """(header, sequence) records of a plain or gzipped FASTA file; errors name the file and line."""
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    records: list[tuple[str, str]] = []
+    header, chunks = None, []
+    with opener(path, "rt") as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.strip()
+            if line.startswith(">"):
+                if header is not None:
+                    records.append((header, "".join(chunks)))
+                header, chunks = line[1:].strip(), []
+            elif line:
+                if header is None:
+                    raise ValueError(f"{path}:{lineno}: sequence data before the first '>' header")
+                chunks.append(line)
+    if header is not None:
+        records.append((header, "".join(chunks)))
+    if not records:
+        raise ValueError(f"{path}: no FASTA records")
+    return records
+
+
+def read_records(inputs: Any) -> tuple[list[tuple[str, str]], bool]:
+    """Normalise pipeline inputs to (id, sequence) records; also say whether a single sequence was given."""
+    if _is_fasta_path(inputs):
+        path = Path(inputs)
+        if not path.is_file():
+            raise FileNotFoundError(f"FASTA file {path} does not exist")
+        return [(h.split()[0] if h.split() else f"seq{i}", s) for i, (h, s) in enumerate(_fasta_records(path))], False
+    if isinstance(inputs, str):
+        return [("seq0", inputs)], True
+    if isinstance(inputs, dict):
+        inputs = [inputs]
+    if not isinstance(inputs, Iterable):
+        raise TypeError(f"dna-classification: unsupported input of type {type(inputs).__name__}")
+    records = []
+    for i, item in enumerate(inputs):
+        if isinstance(item, str):
+            records.append((f"seq{i}", item))
+        elif isinstance(item, dict):
+            if "sequence" not in item:
+                raise ValueError(f"dna-classification: record {i} is a dict without a 'sequence' key")
+            records.append((str(item.get("id", f"seq{i}")), item["sequence"]))
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            records.append((str(item[0]), item[1]))
+        elif hasattr(item, "seq"):
+            records.append((str(getattr(item, "id", f"seq{i}")), str(item.seq)))
+        else:
+            raise TypeError(
+                f"dna-classification: record {i} of type {type(item).__name__} is not a sequence, "
+                "(id, sequence) pair, dict with 'sequence', or record with .seq"
+            )
+        if not isinstance(records[-1][1], str):
+            raise TypeError(f"dna-classification: record {i} sequence is {type(records[-1][1]).__name__}, not str")
+    return records, False
+
+
+def window_starts(length: int, window: int, stride: int) -> list[int]:
+    """Start positions of windows covering [0, length): every ``stride``, plus one flush with the end."""
+    if length <= window:
+        return [0]
+    starts = list(range(0, length - window + 1, stride))
+    if starts[-1] + window < length:
+        starts.append(length - window)
+    return starts
+
+
+class DNAClassificationPipeline(Pipeline):
+    """Classify DNA sequences (or sliding windows of them) with a LegNet classifier."""
+
+    _load_processor = False
+    _load_image_processor = False
+    _load_feature_extractor = False
+    _load_tokenizer = True
+
+    def _sanitize_parameters(
+        self,
+        rc_averaging: bool | None = None,
+        window: int | None = None,
+        stride: int | None = None,
+        function_to_apply: str | None = None,
+        inference_batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> tuple[dict, dict, dict]:
+        if kwargs:
+            raise TypeError(f"dna-classification: unknown arguments {sorted(kwargs)}")
+        pre: dict[str, Any] = {}
+        fwd: dict[str, Any] = {}
+        post: dict[str, Any] = {}
+        if window is not None:
+            if int(window) < 1:
+                raise ValueError(f"dna-classification: window must be >= 1, got {window}")
+            pre["window"] = int(window)
+        if stride is not None:
+            if int(stride) < 1:
+                raise ValueError(f"dna-classification: stride must be >= 1, got {stride}")
+            pre["stride"] = int(stride)
+        if rc_averaging is not None:
+            fwd["rc_averaging"] = bool(rc_averaging)
+        if inference_batch_size is not None:
+            fwd["inference_batch_size"] = int(inference_batch_size)
+        if function_to_apply is not None:
+            if function_to_apply not in ("softmax", "sigmoid", "none"):
+                raise ValueError(f"function_to_apply must be 'softmax', 'sigmoid' or 'none', got {function_to_apply!r}")
+            post["function_to_apply"] = function_to_apply
+        return pre, fwd, post
+
+    def __call__(self, inputs: Any, batch_size: int | None = None, **kwargs: Any) -> Any:
+        """Classify ``inputs``; ``batch_size`` windows/sequences go through the model at once (default 64)."""
+        if batch_size is not None:
+            kwargs["inference_batch_size"] = batch_size
+        pre, fwd, post = self._sanitize_parameters(**kwargs)
+        pre = {**self._preprocess_params, **pre}
+        fwd = {**self._forward_params, **fwd}
+        post = {**self._postprocess_params, **post}
+        records, single = read_records(inputs)
+        # one "item" is the whole list of records, so windows of many records share model batches
+        results = self.postprocess(self._forward(self.preprocess(records, **pre), **fwd), **post)
+        return results[0] if single else results
+
+    def preprocess(self, records: list[tuple[str, str]], window: int | None = None, stride: int | None = None) -> dict:
+        """Cut records into windows (or keep them whole) and validate the lengths."""
+        max_len = getattr(self.model.config, "max_sequence_length", None)
+        pieces, meta = [], []
+        for idx, (name, seq) in enumerate(records):
+            if not seq:
+                raise ValueError(f"sequence {idx} ({name}): empty sequence")
+            if window is None:
+                if max_len is not None and len(seq) > max_len:
+                    raise ValueError(
+                        f"sequence {idx} ({name}) has {len(seq)} bases, more than the model's "
+                        f"max_sequence_length={max_len}; pass window={max_len} (and stride) to scan it"
+                    )
+                pieces.append(seq)
+                meta.append((idx, name, 0, len(seq)))
+                continue
+            if max_len is not None and window > max_len:
+                raise ValueError(f"window={window} exceeds the model's max_sequence_length={max_len}")
+            step = stride or max(1, window // 2)
+            for s in window_starts(len(seq), window, step):
+                pieces.append(seq[s : s + window])
+                meta.append((idx, name, s, min(len(seq), s + window)))
+        return {"pieces": pieces, "meta": meta, "n_records": len(records), "windowed": window is not None}
+
+    def _forward(self, model_inputs: dict, rc_averaging: bool | None = None, inference_batch_size: int = 64) -> dict:
+        pieces = model_inputs["pieces"]
+        logits = []
+        order = np.argsort([len(p) for p in pieces], kind="stable")  # similar lengths share a batch: less padding
+        for s in range(0, len(pieces), inference_batch_size):
+            idx = order[s : s + inference_batch_size]
+            enc = self.tokenizer([pieces[i] for i in idx], padding=True, return_tensors="pt")
+            enc = {k: v.to(self.device) for k, v in enc.items()}
+            kw = {} if rc_averaging is None else {"rc_averaging": rc_averaging}
+            with torch.inference_mode():
+                logits.append(self.model(**enc, **kw).logits.float().cpu())
+        out = torch.cat(logits) if logits else torch.zeros(0, self.model.config.num_labels)
+        restored = torch.empty_like(out)
+        restored[torch.as_tensor(order)] = out
+        return {**model_inputs, "logits": restored}
+
+    def postprocess(self, model_outputs: dict, function_to_apply: str | None = None) -> list:
+        """Scores per sequence (or per window, grouped by sequence) with labels from config.id2label."""
+        config = self.model.config
+        logits = model_outputs["logits"]
+        fn = function_to_apply
+        if fn is None:
+            multi = config.problem_type == "multi_label_classification" or config.num_labels == 1
+            fn = "sigmoid" if multi else "softmax"
+        probs = {"softmax": lambda t: t.softmax(-1), "sigmoid": torch.sigmoid, "none": lambda t: t}[fn](logits)
+        names = [config.id2label.get(i, f"LABEL_{i}") for i in range(probs.shape[1])]
+
+        def entry(row: torch.Tensor) -> dict:
+            best = int(row.argmax())
+            d = {"label": names[best], "score": float(row[best])}
+            d["scores"] = {n: float(v) for n, v in zip(names, row.tolist())}
+            return d
+
+        results: list[Any] = [None] * model_outputs["n_records"]
+        for (idx, name, start, end), row in zip(model_outputs["meta"], probs):
+            if model_outputs["windowed"]:
+                if results[idx] is None:
+                    results[idx] = {"id": name, "windows": []}
+                results[idx]["windows"].append({"start": start, "end": end, **entry(row)})
+            else:
+                results[idx] = {"id": name, **entry(row)}
+        return results
+
+
+def register_dna_classification_pipeline() -> None:
+    """Register the "dna-classification" task with transformers' PIPELINE_REGISTRY (idempotent)."""
+    from transformers import AutoModelForSequenceClassification
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    if TASK in PIPELINE_REGISTRY.get_supported_tasks():
+        return
+    PIPELINE_REGISTRY.register_pipeline(
+        TASK,
+        pipeline_class=DNAClassificationPipeline,
+        pt_model=AutoModelForSequenceClassification,
+        type="text",
+    )
