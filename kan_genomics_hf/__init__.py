@@ -14,6 +14,9 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "KANLinear": ".modeling.kan_layers",
     "KANConv1d": ".modeling.kan_layers",
+    "KANUNet1DModel": ".modeling.unet_kan_1d",
+    "DNADiffusionPipeline": ".pipelines.dna_diffusion",
+    "evaluate_generation": ".evaluation.generation",
     "LegNetConfig": ".modeling.configuration_legnet",
     "LegNetModel": ".modeling.modeling_legnet",
     "LegNetForSequenceClassification": ".modeling.modeling_legnet",
@@ -42,6 +45,11 @@ def __dir__() -> list[str]:
 
 
 __all__ = sorted(_EXPORTS)
+
+# `DiffusionPipeline.from_pretrained(folder)` finds DNADiffusionPipeline (registered when diffusers loads)
+from .pipelines.registration import install as _install_diffusers_registration  # noqa: E402
+
+_install_diffusers_registration()
 
 # AutoConfig/AutoModel/AutoModelForSequenceClassification/AutoTokenizer know "kan_legnet", and the
 # "dna-classification" pipeline task exists, as soon as transformers (resp. transformers.pipelines) is imported

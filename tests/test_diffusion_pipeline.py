@@ -1,0 +1,105 @@
+"""DNADiffusionPipeline: valid output, reproducible save/load, guidance semantics, class names, errors, FASTA."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler, DiffusionPipeline
+
+from kan_genomics_hf import DNADiffusionPipeline, KANUNet1DModel
+from kan_genomics_hf.pipelines.dna_diffusion import guided_noise, make_scheduler
+
+
+@pytest.fixture(scope="module")
+def pipe() -> DNADiffusionPipeline:
+    torch.manual_seed(0)
+    unet = KANUNet1DModel(variant="lkan", sample_size=24, block_out_channels=(8, 16), layers_per_block=1,
+                          norm_num_groups=4, num_class_embeds=2, class_names=["K562", "HepG2"], num_train_timesteps=10)
+    p = DNADiffusionPipeline(unet)
+    p.set_progress_bar_config(disable=True)
+    return p
+
+
+def _gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def test_default_scheduler_is_ddim_and_output_valid(pipe) -> None:
+    assert isinstance(pipe.scheduler, DDIMScheduler)
+    assert pipe.scheduler.config.num_train_timesteps == 10
+    out = pipe(num_sequences=5, sequence_length=17, class_labels="HepG2", num_inference_steps=4, generator=_gen(),
+               batch_size=2)
+    assert len(out.sequences) == 5 and all(len(s) == 17 and set(s) <= set("ACGT") for s in out.sequences)
+    assert out.onehot.shape == (5, 4, 17) and np.all(out.onehot.sum(1) == 1)
+    assert out.class_labels == ["HepG2"] * 5
+    # onehot and strings agree
+    assert out.sequences[0] == "".join("ACGT"[i] for i in out.onehot[0].argmax(0))
+    (onehot,) = pipe(num_sequences=2, num_inference_steps=2, output_type="onehot", return_dict=False)
+    assert onehot.shape == (2, 4, 24)
+
+
+def test_class_names_and_ids_are_interchangeable(pipe) -> None:
+    a = pipe(num_sequences=3, class_labels=["K562", "HepG2", "K562"], num_inference_steps=3, generator=_gen(1))
+    b = pipe(num_sequences=3, class_labels=[0, 1, 0], num_inference_steps=3, generator=_gen(1))
+    assert a.sequences == b.sequences
+    assert pipe.class_names == ["K562", "HepG2"]
+
+
+def test_guidance_zero_equals_unconditional(pipe) -> None:
+    uncond = pipe(num_sequences=4, class_labels=None, num_inference_steps=5, generator=_gen(2)).onehot
+    w0 = pipe(num_sequences=4, class_labels="K562", guidance_scale=0.0, num_inference_steps=5, generator=_gen(2)).onehot
+    assert np.array_equal(uncond, w0)
+    guided = pipe(num_sequences=4, class_labels="K562", guidance_scale=3.0, num_inference_steps=5, generator=_gen(2))
+    assert len(guided.sequences) == 4
+
+
+def test_guidance_formula() -> None:
+    c, u = torch.randn(2, 4, 5), torch.randn(2, 4, 5)
+    assert torch.equal(guided_noise(c, u, 0.0), u)
+    assert torch.allclose(guided_noise(c, u, 1.0), c)
+    # paper form (1 + w) c - w u  ==  ours with scale 1 + w
+    assert torch.allclose(guided_noise(c, u, 3.0), 3.0 * c - 2.0 * u, atol=1e-6)
+
+
+def test_save_load_identical_samples(pipe, tmp_path) -> None:
+    pipe.save_pretrained(tmp_path)
+    for loader in (DNADiffusionPipeline, DiffusionPipeline):
+        loaded = loader.from_pretrained(tmp_path)
+        assert type(loaded).__name__ == "DNADiffusionPipeline"
+        loaded.set_progress_bar_config(disable=True)
+        kw = dict(num_sequences=3, class_labels="HepG2", guidance_scale=2.0, num_inference_steps=4)
+        assert np.array_equal(pipe(**kw, generator=_gen(5)).onehot, loaded(**kw, generator=_gen(5)).onehot)
+
+
+def test_ddpm_scheduler_accepted_and_seeded(pipe) -> None:
+    ddpm = DNADiffusionPipeline(pipe.unet, make_scheduler("ddpm", 10))
+    ddpm.set_progress_bar_config(disable=True)
+    assert isinstance(ddpm.scheduler, DDPMScheduler)
+    a = ddpm(num_sequences=2, class_labels=1, num_inference_steps=10, generator=_gen(3)).sequences
+    b = ddpm(num_sequences=2, class_labels=1, num_inference_steps=10, generator=_gen(3)).sequences
+    assert a == b and all(set(s) <= set("ACGT") for s in a)
+
+
+def test_errors_name_the_problem(pipe) -> None:
+    with pytest.raises(ValueError, match=r"unknown class name 'GM12878'; known classes: K562, HepG2"):
+        pipe(num_sequences=1, class_labels="GM12878", num_inference_steps=2)
+    with pytest.raises(ValueError, match=r"num_inference_steps=50 must be between 1 and the 10 training steps"):
+        pipe(num_sequences=1, num_inference_steps=50)
+    with pytest.raises(ValueError, match="sequence_length must be a positive int"):
+        pipe(num_sequences=1, sequence_length=0, num_inference_steps=2)
+    with pytest.raises(ValueError, match="num_sequences"):
+        pipe(num_sequences=0)
+    with pytest.raises(ValueError, match="got 2 class labels for 3 sequences"):
+        pipe(num_sequences=3, class_labels=[0, 1], num_inference_steps=2)
+    with pytest.raises(TypeError, match="DDIMScheduler or DDPMScheduler"):
+        DNADiffusionPipeline(pipe.unet, object())
+
+
+def test_fasta(pipe, tmp_path) -> None:
+    out = pipe(num_sequences=3, class_labels="K562", num_inference_steps=2, generator=_gen())
+    path = out.to_fasta(tmp_path / "gen.fa")
+    lines = path.read_text().splitlines()
+    assert lines[0] == ">gen0 class=K562" and lines[1] == out.sequences[0] and len(lines) == 6
+    from kan_genomics_hf.evaluation.generation import read_sequences
+
+    assert read_sequences(path) == out.sequences
