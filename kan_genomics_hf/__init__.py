@@ -29,6 +29,12 @@ _EXPORTS: dict[str, str] = {
     "preset_config": ".modeling.sizing",
     "SIZE_PRESETS": ".modeling.sizing",
     "DNAClassificationPipeline": ".pipelines.dna_classification",
+    "in_silico_mutagenesis": ".interpret.mutagenesis",
+    "plot_mutagenesis": ".interpret.mutagenesis",
+    "plot_edge_functions": ".interpret.kan_edges",
+    "rank_edges": ".interpret.kan_edges",
+    "prune_edges": ".interpret.kan_edges",
+    "count_flops_per_sequence": ".profiling",
 }
 
 
