@@ -36,6 +36,15 @@ _LSTSQ_CHUNK_ELEMENTS = 1 << 22
 # ----------------------------------------------------------------------------------------------
 # B-spline basis (value and derivative)
 # ----------------------------------------------------------------------------------------------
+# Closed form on uniform grids: B_i(x) = N_k(u - i - (k+1)/2), u = (x - t_0)/h, with N_k the centred
+# cardinal B-spline written with truncated powers of v = |d|:
+#   k=1: N = (1-v)+                     k=2: N = [(3/2-v)+^2 - 3 (1/2-v)+^2] / 2
+#   k=3: N = [(2-v)+^3 - 4 (1-v)+^3] / 6
+# The kernels return V, D with N = CV*V and dN/dd = CD*D, so that constants fold into the (small)
+# weight instead of costing a pass over the (N, F, nb) expansion.
+_CLOSED_FORM_CONSTANTS = {1: (1.0, -1.0), 2: (0.5, 1.0), 3: (-1.0 / 6.0, -0.5)}
+
+
 def _basis_dtype(dtype: torch.dtype) -> torch.dtype:
     """Basis precision: at least float32 (float64 stays float64)."""
     return torch.float64 if dtype == torch.float64 else torch.float32
@@ -46,49 +55,39 @@ def _grid_view(t: Tensor, n_rest: int) -> Tensor:
     return t.reshape(t.shape + (1,) * n_rest)
 
 
-def _uniform_closed_form(
-    x: Tensor, grid: Tensor, order: int, need_value: bool, need_deriv: bool
+def _closed_form_kernel(
+    d: Tensor, order: int, need_value: bool, need_deriv: bool, inplace: bool
 ) -> Tuple[Optional[Tensor], Optional[Tensor]]:
-    """Cardinal B-spline closed form on per-feature uniform grids, orders 1-3.
-
-    x: (N, F, *rest); grid: (F, G+2k+1). Returns value/derivative of shape (N, F, nb, *rest).
-    B_i(x) = N_k(|u - i - (k+1)/2|) with u = (x - t_0)/h.
-    """
-    n_rest = x.dim() - 2
-    n_knots = grid.shape[1]
-    nb = n_knots - order - 1
-    lo = grid[:, 0]
-    h = (grid[:, -1] - grid[:, 0]) / (n_knots - 1)
-    u = (x - _grid_view(lo, n_rest)) / _grid_view(h, n_rest)
-    centers = torch.arange(nb, device=x.device, dtype=x.dtype) + 0.5 * (order + 1)
-    d = u.unsqueeze(2) - _grid_view(centers, n_rest)  # (N, F, nb, *rest)
+    """V, D of the centred cardinal B-spline of ``order`` (1-3) at offsets d; see _CLOSED_FORM_CONSTANTS.
+    With ``inplace`` the storage of d is reused (eager mode: fewer passes and allocations)."""
+    s = torch.sign(d) if need_deriv else None
+    v = d.abs_() if inplace else d.abs()
+    if order == 1:
+        b = (v.neg_().add_(1.0) if inplace else 1.0 - v).clamp_(min=0.0)
+        deriv = s * (b > 0).to(b.dtype) if s is not None else None
+        return (b if need_value else None), deriv
     half = 0.5 * (order + 1)
-    v = d.abs().clamp_max(half)  # clamp keeps huge |x| finite; N(half) == 0
+    b = torch.rsub(v, half - 1.0).clamp_(min=0.0)  # (half-1-v)+
+    an = (v.sub_(half) if inplace else v - half).clamp_(max=0.0)  # -(half-v)+
     value = deriv = None
-    if order == 3:
-        inner = v < 1.0
-        w = 2.0 - v
-        if need_value:
-            v2 = v * v
-            value = torch.where(inner, (2.0 / 3.0) - v2 + 0.5 * v2 * v, w * w * w * (1.0 / 6.0))
+    if order == 2:
         if need_deriv:
-            dv = torch.where(inner, v * (1.5 * v - 2.0), -0.5 * w * w)
-    elif order == 2:
-        inner = v < 0.5
-        w = 1.5 - v
+            deriv = torch.add(an, b, alpha=3.0).mul_(s)  # (3b - a) s
         if need_value:
-            value = torch.where(inner, 0.75 - v * v, 0.5 * w * w)
-        if need_deriv:
-            dv = torch.where(inner, -2.0 * v, -w)
-    elif order == 1:
-        if need_value:
-            value = 1.0 - v
-        if need_deriv:
-            dv = torch.where(v < 1.0, -torch.ones_like(v), torch.zeros_like(v))
-    else:  # pragma: no cover - guarded by the caller
-        raise ValueError(f"closed form supports spline orders 1-3, got {order}")
+            value = an.mul_(an) if inplace else an * an
+            value = value.sub_(b.mul_(b), alpha=3.0)  # a^2 - 3 b^2
+        return value, deriv
+    # order 3
     if need_deriv:
-        deriv = dv * torch.sign(d) / _grid_view(h, n_rest + 1)
+        a2 = an * an
+        b2 = b * b
+        if need_value:
+            value = an.mul_(a2) if inplace else an * a2
+            value = value.add_(b2 * b, alpha=4.0)  # -a^3 + 4 b^3
+        deriv = a2.sub_(b2, alpha=4.0).mul_(s)  # (a^2 - 4 b^2) s
+    elif need_value:
+        value = an.pow_(3) if inplace else an.pow(3)
+        value = value.add_(b.pow_(3), alpha=4.0)
     return value, deriv
 
 
@@ -96,7 +95,7 @@ def _cox_de_boor(
     x: Tensor, grid: Tensor, order: int, need_value: bool, need_deriv: bool
 ) -> Tuple[Optional[Tensor], Optional[Tensor]]:
     """Cox-de Boor recursion (efficient-kan semantics, half-open intervals), guarded against
-    zero-width knot spans; any grid and order. x: (N, F, *rest) -> (N, F, nb, *rest)."""
+    zero-width knot spans; any grid and order. x: (N, F, *rest) -> value/dB/dx (N, F, nb, *rest)."""
     n_rest = x.dim() - 2
     g = _grid_view(grid, n_rest)  # (F, m, *ones)
     xe = x.unsqueeze(2)  # (N, F, 1, *rest)
@@ -120,34 +119,97 @@ def _cox_de_boor(
     return (bases if need_value else None), deriv
 
 
-def _spline_basis(
-    x: Tensor, grid: Tensor, order: int, uniform: bool, need_value: bool = True, need_deriv: bool = False
-) -> Tuple[Optional[Tensor], Optional[Tensor]]:
-    """B-spline basis of x (N, F, *rest) on grid (F, m) -> (N, F, nb, *rest), in >= float32."""
+def _expand(
+    x: Tensor,
+    grid: Tensor,
+    order: int,
+    uniform: bool,
+    with_silu: bool,
+    need_value: bool,
+    need_deriv: bool,
+    slot_axis: int = 2,
+) -> Tuple[Optional[Tensor], Optional[Tensor], Optional[Tensor], float, Optional[Tensor]]:
+    """Per-element feature expansion of x (N, F, *rest) on grid (F, m), in >= float32.
+
+    The S = [1 +] nb slots are inserted at ``slot_axis``: 2 gives (N, F, S, *rest) (conv layout:
+    channel-major), 1 with 2-D x gives (N, S, F) (linear layout: features contiguous, so every
+    elementwise pass vectorises). Returns (feats, dsilu, D, cv, dscale):
+      feats = [SiLU(x) (if with_silu), V_0 .. V_{nb-1}] along the slot axis, true basis B = cv * V;
+      dsilu (N, F, *rest) = SiLU'(x) (if with_silu and need_deriv);
+      D (nb slots, same layout) with dV/dx = dscale * D (dscale broadcasts over (N, F, *rest); None = 1).
+    """
     dtype = _basis_dtype(x.dtype)
-    x = x.to(dtype)
+    xb = x.to(dtype)
     grid = grid.to(dtype)
+    n_rest = x.dim() - 2
+    m = grid.shape[1]
+    nb = m - order - 1
+    inplace = not torch.compiler.is_compiling()
+    feats: Optional[Tensor] = None
     if uniform and 1 <= order <= 3:
-        return _uniform_closed_form(x, grid, order, need_value, need_deriv)
-    return _cox_de_boor(x, grid, order, need_value, need_deriv)
-
-
-def _expansion(
-    x: Tensor, grid: Tensor, order: int, uniform: bool, with_silu: bool, need_deriv: bool
-) -> Tuple[Tensor, Optional[Tensor]]:
-    """Per-element feature expansion [SiLU(x), B_0(x), ..., B_{nb-1}(x)] (N, F, nb+1, *rest) (SiLU
-    slot only if ``with_silu``), plus its elementwise derivative w.r.t. x when asked."""
-    value, deriv = _spline_basis(x, grid, order, uniform, True, need_deriv)
-    assert value is not None
+        # u measured from the grid's midpoint (|u| <= (m-1)/2 inside the grid): halves fp32 rounding
+        mid = 0.5 * (grid[:, 0] + grid[:, -1])
+        h = (grid[:, -1] - grid[:, 0]) / (m - 1)
+        u = (xb - _grid_view(mid, n_rest)) / _grid_view(h, n_rest)
+        centers = torch.arange(nb, device=x.device, dtype=dtype) + (0.5 * (order + 1) - 0.5 * (m - 1))
+        centers = centers.reshape((nb,) + (1,) * (u.dim() - slot_axis))
+        if inplace and with_silu and need_value:
+            shape = list(u.shape)
+            shape.insert(slot_axis, nb + 1)
+            feats = torch.empty(shape, dtype=dtype, device=x.device)
+            d = feats.narrow(slot_axis, 1, nb)
+            torch.sub(u.unsqueeze(slot_axis), centers, out=d)
+        else:
+            d = u.unsqueeze(slot_axis) - centers
+        value, deriv = _closed_form_kernel(d, order, need_value, need_deriv, inplace)
+        if feats is not None and value is not None and value.data_ptr() != d.data_ptr():  # pragma: no cover
+            feats.narrow(slot_axis, 1, nb).copy_(value)
+        cv, cd = _CLOSED_FORM_CONSTANTS[order]
+        dscale: Optional[Tensor] = _grid_view((cd / cv) / h, n_rest) if need_deriv else None
+    else:
+        value, deriv = _cox_de_boor(xb, grid, order, need_value, need_deriv)  # (N, F, nb, *rest)
+        if slot_axis != 2:
+            value = value.movedim(2, slot_axis).contiguous() if value is not None else None
+            deriv = deriv.movedim(2, slot_axis).contiguous() if deriv is not None else None
+        cv, dscale = 1.0, None
+    dsilu = None
     if with_silu:
-        xf = x.to(value.dtype)
-        value = torch.cat([F.silu(xf).unsqueeze(2), value], dim=2)
         if need_deriv:
-            assert deriv is not None
-            sig = torch.sigmoid(xf)
-            dsilu = sig * (1.0 + xf * (1.0 - sig))
-            deriv = torch.cat([dsilu.unsqueeze(2), deriv], dim=2)
+            sig = torch.sigmoid(xb)
+            dsilu = sig * (1.0 + xb * (1.0 - sig))
+        if need_value:
+            silu = F.silu(xb)
+            if feats is not None:
+                feats.select(slot_axis, 0).copy_(silu)
+            else:
+                assert value is not None
+                feats = torch.cat([silu.unsqueeze(slot_axis), value], dim=slot_axis)
+    elif need_value:
+        feats = value
+    return feats, dsilu, deriv, cv, dscale
+
+
+def _spline_basis(
+    x: Tensor, grid: Tensor, order: int, uniform: bool, need_deriv: bool = False
+) -> Tuple[Tensor, Optional[Tensor]]:
+    """True B-spline basis values (and dB/dx) of x (N, F, *rest) on grid (F, m): (N, F, nb, *rest)."""
+    value, _, deriv, cv, dscale = _expand(x, grid, order, uniform, False, True, need_deriv)
+    assert value is not None
+    if cv != 1.0:
+        value = value * cv
+    if deriv is not None and dscale is not None:
+        deriv = deriv * (dscale * cv).unsqueeze(1)
     return value, deriv
+
+
+def _slot_scale(cv: float, with_silu: bool, nb: int, ref: Tensor) -> Optional[Tensor]:
+    """Per-slot factor (S,) folding cv into the weight: [1, cv, ..., cv] (None when cv == 1)."""
+    if cv == 1.0:
+        return None
+    s = torch.full((nb + int(with_silu),), cv, dtype=ref.dtype, device=ref.device)
+    if with_silu:
+        s[0] = 1.0
+    return s
 
 
 def _packed_weight(
@@ -189,11 +251,31 @@ def _compute_dtype(x: Tensor, weight_dtype: torch.dtype) -> torch.dtype:
     return weight_dtype
 
 
+def _input_grad(
+    gf: Tensor, dsilu: Optional[Tensor], deriv: Tensor, dscale: Optional[Tensor], inplace: bool, slot_axis: int
+) -> Tensor:
+    """dL/dx from dL/dfeats (slots at slot_axis): SiLU slot * SiLU'(x) + dscale * sum_s dL/dV_s * D_s."""
+    spl = gf.narrow(slot_axis, 1, gf.shape[slot_axis] - 1) if dsilu is not None else gf
+    prod = deriv.mul_(spl) if inplace else deriv * spl
+    gx = prod.sum(slot_axis)
+    if dscale is not None:
+        gx = gx * dscale
+    if dsilu is not None:
+        gx = gx + gf.select(slot_axis, 0) * dsilu
+    return gx
+
+
 # ----------------------------------------------------------------------------------------------
 # Autograd Functions (save inputs + weights only; recompute the basis in backward)
 # ----------------------------------------------------------------------------------------------
+def _linear_weight(packed: Tensor) -> Tensor:
+    """Packed (out, in, S) weight -> (out, S*in), matching the slot-major (N, S, in) expansion."""
+    return packed.transpose(1, 2).reshape(packed.shape[0], -1)
+
+
 class _KANLinearFn(torch.autograd.Function):
-    """y = [SiLU(x) | B(x)] @ [W_base | W_spline*scaler]^T for x (N, in); base part optional."""
+    """y = [SiLU(x) | B(x)] @ [W_base | W_spline*scaler]^T for x (N, in); base part optional.
+    The expansion is laid out slot-major (N, S, in) so elementwise passes run over contiguous features."""
 
     @staticmethod
     def forward(
@@ -207,10 +289,15 @@ class _KANLinearFn(torch.autograd.Function):
         uniform: bool,
         compute_dtype: torch.dtype,
     ) -> Tensor:
-        feats, _ = _expansion(x, grid, order, uniform, base_weight is not None, False)
+        with_silu = base_weight is not None
+        feats, _, _, cv, _ = _expand(x, grid, order, uniform, with_silu, True, False, slot_axis=1)
+        assert feats is not None
         w = _packed_weight(base_weight, spline_weight, spline_scaler)
+        ss = _slot_scale(cv, with_silu, spline_weight.shape[-1], w)
+        if ss is not None:
+            w = w * ss
         n = x.shape[0]
-        out = F.linear(feats.reshape(n, -1).to(compute_dtype), w.reshape(w.shape[0], -1).to(compute_dtype))
+        out = F.linear(feats.reshape(n, -1).to(compute_dtype), _linear_weight(w).to(compute_dtype))
         ctx.save_for_backward(x, base_weight, spline_weight, spline_scaler, grid)
         ctx.order, ctx.uniform, ctx.compute_dtype = order, uniform, compute_dtype
         return out
@@ -221,17 +308,26 @@ class _KANLinearFn(torch.autograd.Function):
         cd = ctx.compute_dtype
         need_x = ctx.needs_input_grad[0]
         need_w = any(ctx.needs_input_grad[1:4])
-        feats, dfeats = _expansion(x, grid, ctx.order, ctx.uniform, base_weight is not None, need_x)
-        n = x.shape[0]
+        with_silu = base_weight is not None
+        inplace = not torch.compiler.is_compiling()
+        feats, dsilu, deriv, cv, dscale = _expand(
+            x, grid, ctx.order, ctx.uniform, with_silu, need_w, need_x, slot_axis=1
+        )
+        n, fin = x.shape
         g = grad_out.reshape(n, -1).to(cd)
         w = _packed_weight(base_weight, spline_weight, spline_scaler)
+        ss = _slot_scale(cv, with_silu, spline_weight.shape[-1], w)
         gx = g_base = g_spline = g_scaler = None
         if need_x:
-            assert dfeats is not None
-            gf = (g @ w.reshape(w.shape[0], -1).to(cd)).reshape(feats.shape).to(dfeats.dtype)
-            gx = (gf * dfeats).sum(-1).to(x.dtype)
+            assert deriv is not None
+            ws = w if ss is None else w * ss
+            gf = (g @ _linear_weight(ws).to(cd)).to(deriv.dtype).reshape(n, -1, fin)
+            gx = _input_grad(gf, dsilu, deriv, dscale, inplace, 1).to(x.dtype)
         if need_w:
-            gw = (g.t() @ feats.reshape(n, -1).to(cd)).reshape(w.shape).to(w.dtype)
+            assert feats is not None
+            gw = (g.t() @ feats.reshape(n, -1).to(cd)).reshape(w.shape[0], -1, fin).transpose(1, 2).to(w.dtype)
+            if ss is not None:
+                gw = gw * ss
             g_base, g_spline, g_scaler = _unpack_weight_grad(
                 gw, base_weight, spline_weight, spline_scaler, ctx.needs_input_grad[1:4]
             )
@@ -239,21 +335,21 @@ class _KANLinearFn(torch.autograd.Function):
 
 
 def _conv_weight(w: Tensor, groups: int, kernel_size: int) -> Tensor:
-    """Packed (out, C/g*K, nb') weight in unfold column order -> conv weight (out, C/g*nb', K)."""
+    """Packed (out, C/g*K, S) weight in unfold column order -> conv weight (out, C/g*S, K)."""
     out, cols, nbp = w.shape
     cin_g = cols // kernel_size
     return w.reshape(out, cin_g, kernel_size, nbp).transpose(2, 3).reshape(out, cin_g * nbp, kernel_size)
 
 
 def _conv_weight_to_packed(wc: Tensor, kernel_size: int, nbp: int) -> Tensor:
-    """Inverse of ``_conv_weight``: (out, C/g*nb', K) -> (out, C/g*K, nb')."""
+    """Inverse of ``_conv_weight``: (out, C/g*S, K) -> (out, C/g*K, S)."""
     out = wc.shape[0]
     cin_g = wc.shape[1] // nbp
     return wc.reshape(out, cin_g, nbp, kernel_size).transpose(2, 3).reshape(out, cin_g * kernel_size, nbp)
 
 
 class _KANConv1dFn(torch.autograd.Function):
-    """KAN convolution as ONE conv1d over the per-element expansion [SiLU(x) | B(x)] (N, C*nb', Lp)."""
+    """KAN convolution as ONE conv1d over the per-element expansion [SiLU(x) | B(x)] (N, C*S, Lp)."""
 
     @staticmethod
     def forward(
@@ -272,12 +368,18 @@ class _KANConv1dFn(torch.autograd.Function):
         groups: int,
         kernel_size: int,
     ) -> Tensor:
+        with_silu = base_weight is not None
         xp = F.pad(x, pad) if (pad[0] or pad[1]) else x
-        feats, _ = _expansion(xp, grid, order, uniform, base_weight is not None, False)
+        feats, _, _, cv, _ = _expand(xp, grid, order, uniform, with_silu, True, False)
+        assert feats is not None
         n, c, nbp, lp = feats.shape
-        w = _conv_weight(_packed_weight(base_weight, spline_weight, spline_scaler), groups, kernel_size)
+        w = _packed_weight(base_weight, spline_weight, spline_scaler)
+        ss = _slot_scale(cv, with_silu, spline_weight.shape[-1], w)
+        if ss is not None:
+            w = w * ss
+        wc = _conv_weight(w, groups, kernel_size)
         out = F.conv1d(
-            feats.reshape(n, c * nbp, lp).to(compute_dtype), w.to(compute_dtype), None, stride, 0, dilation, groups
+            feats.reshape(n, c * nbp, lp).to(compute_dtype), wc.to(compute_dtype), None, stride, 0, dilation, groups
         )
         ctx.save_for_backward(x, base_weight, spline_weight, spline_scaler, grid)
         ctx.cfg = (order, uniform, compute_dtype, pad, stride, dilation, groups, kernel_size)
@@ -289,22 +391,31 @@ class _KANConv1dFn(torch.autograd.Function):
         order, uniform, cd, pad, stride, dilation, groups, kernel_size = ctx.cfg
         need_x = ctx.needs_input_grad[0]
         need_w = any(ctx.needs_input_grad[1:4])
+        with_silu = base_weight is not None
+        inplace = not torch.compiler.is_compiling()
         xp = F.pad(x, pad) if (pad[0] or pad[1]) else x
-        feats, dfeats = _expansion(xp, grid, order, uniform, base_weight is not None, need_x)
+        # the conv backward needs the input (feats) for the weight grad; for the input grad only its shape
+        feats, dsilu, deriv, cv, dscale = _expand(xp, grid, order, uniform, with_silu, True, need_x)
+        assert feats is not None
         n, c, nbp, lp = feats.shape
         packed = _packed_weight(base_weight, spline_weight, spline_scaler)
-        w = _conv_weight(packed, groups, kernel_size).to(cd)
+        ss = _slot_scale(cv, with_silu, spline_weight.shape[-1], packed)
+        ws = packed if ss is None else packed * ss
+        wc = _conv_weight(ws, groups, kernel_size).to(cd)
         inp = feats.reshape(n, c * nbp, lp).to(cd)
         g_in, g_w, _ = torch.ops.aten.convolution_backward(
-            grad_out.to(cd), inp, w, None, [stride], [0], [dilation], False, [0], groups, [need_x, need_w, False]
+            grad_out.to(cd), inp, wc, None, [stride], [0], [dilation], False, [0], groups, [need_x, need_w, False]
         )
         gx = g_base = g_spline = g_scaler = None
         if need_x:
-            assert dfeats is not None
-            gxp = (g_in.reshape(n, c, nbp, lp).to(dfeats.dtype) * dfeats).sum(2)
+            assert deriv is not None
+            gf = g_in.reshape(n, c, nbp, lp).to(deriv.dtype)
+            gxp = _input_grad(gf, dsilu, deriv, dscale, inplace, 2)
             gx = gxp[:, :, pad[0] : lp - pad[1]].to(x.dtype)
         if need_w:
             gw = _conv_weight_to_packed(g_w, kernel_size, nbp).to(packed.dtype)
+            if ss is not None:
+                gw = gw * ss
             g_base, g_spline, g_scaler = _unpack_weight_grad(
                 gw, base_weight, spline_weight, spline_scaler, ctx.needs_input_grad[1:4]
             )
@@ -343,6 +454,11 @@ def _grid_is_uniform(grid: Tensor) -> bool:
     d = g[:, 1:] - g[:, :-1]
     h = (g[:, -1:] - g[:, :1]) / d.shape[1]
     return bool(((d - h).abs() <= _UNIFORM_RTOL * h.abs() + 1e-12).all()) and bool((h > 0).all())
+
+
+def _should_init(t: Tensor) -> bool:
+    """False for meta tensors and for tensors transformers marked as loaded (``_is_hf_initialized``)."""
+    return not t.is_meta and not getattr(t, "_is_hf_initialized", False)
 
 
 def _check_base_activation(base_activation: object) -> nn.Module:
@@ -437,7 +553,12 @@ class _KANBase(nn.Module):
 
     def _load_from_state_dict(self, *args, **kwargs):  # type: ignore[override]
         super()._load_from_state_dict(*args, **kwargs)
-        self._grid_key = (-1, -1)
+        self._refresh_uniform()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name == "grid" and "_uniform" in self.__dict__:  # buffer replaced (e.g. transformers loading)
+            self._refresh_uniform()
 
     def reset_grid(self) -> None:
         """Restore the uniform grid on grid_range (e.g. after ``to_empty``); no-op values on meta."""
@@ -462,17 +583,20 @@ class _KANBase(nn.Module):
         e.g. from a transformers ``_init_weights``, once the weights are materialised)."""
         if self.base_weight.is_meta or self.grid.is_meta:
             return
-        nn.init.kaiming_uniform_(self.base_weight, a=math.sqrt(5) * self.scale_base)
         with torch.no_grad():
-            out, cols, _ = self.spline_weight.shape
-            k = self.spline_order
-            pts = self.grid[:, k : self.grid.shape[1] - k].t()  # (G+1, rows)
-            noise = (torch.rand(pts.shape[0], cols, out) - 0.5) * (self.scale_noise / self.grid_size)
-            pts = self._expand_grid_points(pts, cols)
-            coeff = self._curve_to_coeff(pts, noise)  # (out, cols, nb)
-            factor = 1.0 if self.enable_standalone_scale_spline else self.scale_spline
-            self.spline_weight.copy_((factor * coeff).to(self.spline_weight))
-        if self.spline_scaler is not None:
+            self.last_out_of_grid_fraction.zero_()
+        if _should_init(self.base_weight):
+            nn.init.kaiming_uniform_(self.base_weight, a=math.sqrt(5) * self.scale_base)
+        if _should_init(self.spline_weight):
+            with torch.no_grad():
+                out, cols, _ = self.spline_weight.shape
+                k = self.spline_order
+                pts = self.grid[:, k : self.grid.shape[1] - k].t()  # (G+1, rows)
+                noise = (torch.rand(pts.shape[0], cols, out) - 0.5) * (self.scale_noise / self.grid_size)
+                coeff = self._curve_to_coeff(self._expand_grid_points(pts, cols), noise)  # (out, cols, nb)
+                factor = 1.0 if self.enable_standalone_scale_spline else self.scale_spline
+                self.spline_weight.copy_((factor * coeff).to(self.spline_weight))
+        if self.spline_scaler is not None and _should_init(self.spline_scaler):
             nn.init.kaiming_uniform_(self.spline_scaler, a=math.sqrt(5) * self.scale_spline)
 
     def _expand_grid_points(self, pts: Tensor, cols: int) -> Tensor:
@@ -505,8 +629,8 @@ class _KANBase(nn.Module):
         L1 map; finite (value and gradient) for any weights, zero rows included."""
         l1 = self.spline_weight.abs().mean(-1)
         total = l1.sum()
-        p = l1 / total.clamp_min(torch.finfo(l1.dtype).tiny)
-        entropy = -(p * torch.log(p.clamp_min(torch.finfo(l1.dtype).tiny))).sum()
+        p = l1 / torch.where(total > 0, total, torch.ones_like(total))  # all-zero weights: p = 0, no 0/0
+        entropy = -(p * torch.log(p.clamp_min(torch.finfo(l1.dtype).tiny))).sum()  # 0 log 0 := 0
         return regularize_activation * total + regularize_entropy * entropy
 
     def _out_of_grid(self, x: Tensor, feature_dim: int) -> Tensor:

@@ -1,0 +1,317 @@
+#!/usr/bin/env python
+"""Benchmark the KAN layers against dense layers and an efficient-kan-style reference, in one run.
+
+For every candidate: fwd+bwd median time (candidates interleaved per repetition, order rotated, so
+machine noise hits all of them alike), peak memory of one fwd+bwd (torch CPU memory profiler),
+saved-activation bytes (``torch.autograd.graph.saved_tensors_hooks``; unique storages, parameters
+excluded) and parameter count. Prints a Markdown table and writes JSON.
+
+    python scripts/bench_kan_layers.py [--threads N] [--reps 7] [--output results/bench_kan_layers.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kan_genomics_hf.modeling.kan_layers import KANConv1d, KANLinear  # noqa: E402
+
+
+# ------------------------------------------------------------------------------------------------
+# Yardstick: a plain re-statement of efficient-kan's KANLinear forward (Cox-de Boor recursion,
+# ordinary autograd). Written here from the published semantics, used only as the reference.
+# ------------------------------------------------------------------------------------------------
+class ReferenceKANLinear(nn.Module):
+    """efficient-kan semantics with plain autograd: y = W_b SiLU(x) + (W_s * scaler) B(x)."""
+
+    def __init__(self, in_features: int, out_features: int, grid_size: int = 5, spline_order: int = 3) -> None:
+        super().__init__()
+        self.in_features, self.out_features, self.spline_order = in_features, out_features, spline_order
+        h = 2.0 / grid_size
+        knots = torch.arange(-spline_order, grid_size + spline_order + 1, dtype=torch.float32) * h - 1.0
+        self.register_buffer("grid", knots.expand(in_features, -1).contiguous())
+        nb = grid_size + spline_order
+        self.base_weight = nn.Parameter(torch.randn(out_features, in_features) / math.sqrt(in_features))
+        self.spline_weight = nn.Parameter(torch.randn(out_features, in_features, nb) * 0.1)
+        self.spline_scaler = nn.Parameter(torch.randn(out_features, in_features) / math.sqrt(in_features))
+
+    def b_splines(self, x: Tensor) -> Tensor:
+        """Cox-de Boor recursion on (N, in) -> (N, in, G+k)."""
+        g = self.grid
+        x = x.unsqueeze(-1)
+        bases = ((x >= g[:, :-1]) & (x < g[:, 1:])).to(x.dtype)
+        for p in range(1, self.spline_order + 1):
+            bases = (x - g[:, : -(p + 1)]) / (g[:, p:-1] - g[:, : -(p + 1)]) * bases[:, :, :-1] + (
+                g[:, p + 1 :] - x
+            ) / (g[:, p + 1 :] - g[:, 1:-p]) * bases[:, :, 1:]
+        return bases
+
+    def forward(self, x: Tensor) -> Tensor:
+        base = F.linear(F.silu(x), self.base_weight)
+        scaled = self.spline_weight * self.spline_scaler.unsqueeze(-1)
+        spline = F.linear(self.b_splines(x).reshape(x.shape[0], -1), scaled.reshape(self.out_features, -1))
+        return base + spline
+
+
+class UnfoldReferenceConv(nn.Module):
+    """Bodner et al.'s current convolutional KAN: unfold the padded input + one reference KANLinear."""
+
+    def __init__(self, cin: int, cout: int, k: int, padding: int) -> None:
+        super().__init__()
+        self.k, self.padding = k, padding
+        self.kan = ReferenceKANLinear(cin * k, cout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        n = x.shape[0]
+        cols = F.unfold(x.unsqueeze(-1), (self.k, 1), padding=(self.padding, 0))  # (N, C*K, L)
+        lout = cols.shape[-1]
+        y = self.kan(cols.transpose(1, 2).reshape(n * lout, -1))
+        return y.reshape(n, lout, -1).transpose(1, 2)
+
+
+def copy_weights(dst: nn.Module, src: nn.Module) -> None:
+    """Give our layer the reference's parameters (same names and shapes)."""
+    with torch.no_grad():
+        for name in ("base_weight", "spline_weight", "spline_scaler"):
+            getattr(dst, name).copy_(getattr(src, name))
+
+
+# ------------------------------------------------------------------------------------------------
+# Measurement helpers
+# ------------------------------------------------------------------------------------------------
+def fwd_bwd(model: Callable[[Tensor], Tensor], x: Tensor) -> None:
+    """One forward + backward; gradients cleared in place afterwards."""
+    y = model(x)
+    y.sum().backward()
+    x.grad = None
+
+
+def saved_bytes(model: nn.Module, fn: Callable[[Tensor], Tensor], x: Tensor) -> Dict[str, int]:
+    """Bytes of the unique storages autograd saves for backward (all / without parameters)."""
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: Dict[int, int] = {}
+
+    def pack(t: Tensor) -> Tensor:
+        st = t.untyped_storage()
+        seen[st.data_ptr()] = st.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = fn(x)
+    y.sum().backward()
+    x.grad = None
+    total = sum(seen.values())
+    acts = sum(b for ptr, b in seen.items() if ptr not in params)
+    return {"saved_bytes_total": total, "saved_activation_bytes": acts}
+
+
+def peak_memory(fn: Callable[[Tensor], None], x: Tensor) -> int:
+    """Peak bytes allocated by torch on CPU during one fwd+bwd (profiler allocation events)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn(x)
+    events = sorted(
+        (ev.start_ns(), ev.nbytes()) for ev in prof.profiler.kineto_results.events() if ev.name() == "[memory]"
+    )
+    cur = peak = 0
+    for _, b in events:
+        cur += b
+        peak = max(peak, cur)
+    return peak
+
+
+def n_params(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def bench_group(
+    title: str,
+    models: Dict[str, nn.Module],
+    fns: Dict[str, Callable[[Tensor], Tensor]],
+    make_x: Callable[[], Tensor],
+    reps: Dict[str, int],
+    warmup: int,
+) -> List[dict]:
+    """Measure one group of candidates on the same input."""
+    x = make_x().requires_grad_(True)
+    rows = []
+    compile_s: Dict[str, float] = {}
+    for name, fn in fns.items():  # first call (compiles the compiled candidates)
+        t0 = time.perf_counter()
+        fwd_bwd(fn, x)
+        compile_s[name] = time.perf_counter() - t0
+    # candidates with few reps (the slow references) are timed in the interleaved loop only while they have reps left
+    max_reps = max(reps.values())
+    times: Dict[str, List[float]] = {n: [] for n in fns}
+    names = list(fns)
+    for _ in range(warmup):
+        for n in names:
+            fwd_bwd(fns[n], x)
+    for r in range(max_reps):
+        order = names[r % len(names):] + names[: r % len(names)]
+        for n in order:
+            if len(times[n]) >= reps[n]:
+                continue
+            t0 = time.perf_counter()
+            fwd_bwd(fns[n], x)
+            times[n].append(time.perf_counter() - t0)
+    for name, fn in fns.items():
+        sb = saved_bytes(models[name], fn, x)
+        pk = peak_memory(lambda xx: fwd_bwd(fn, xx), x)
+        rows.append(
+            {
+                "group": title,
+                "candidate": name,
+                "median_ms": 1e3 * statistics.median(times[name]),
+                "min_ms": 1e3 * min(times[name]),
+                "reps": len(times[name]),
+                "first_call_s": compile_s[name],
+                "peak_mb": pk / 2**20,
+                "saved_activation_mb": sb["saved_activation_bytes"] / 2**20,
+                "saved_total_mb": sb["saved_bytes_total"] / 2**20,
+                "params": n_params(models[name]),
+            }
+        )
+        print(f"  {title}: {name}: {rows[-1]['median_ms']:.1f} ms", flush=True)
+    return rows
+
+
+def max_abs_diff(a: Callable[[Tensor], Tensor], b: Callable[[Tensor], Tensor], x: Tensor) -> float:
+    with torch.no_grad():
+        return float((a(x) - b(x)).abs().max())
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's default)")
+    ap.add_argument("--reps", type=int, default=7, help="timed repetitions per fast candidate")
+    ap.add_argument("--ref-reps", type=int, default=5, help="timed repetitions of the slow unfold reference")
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile candidates")
+    ap.add_argument("--small", action="store_true", help="tiny sizes (smoke test), not the issue's sizes")
+    ap.add_argument("--output", default="results/bench_kan_layers.json", help="JSON output path")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    print(f"torch {torch.__version__}, {threads} threads, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}")
+
+    if args.small:
+        lb, lin, lout = 64, 32, 32
+        cb, cc, cl, ck = 4, 8, 32, 5
+    else:
+        lb, lin, lout = 1024, 256, 256
+        cb, cc, cl, ck = 64, 64, 200, 9
+
+    # ---------------- linear ----------------
+    ref = ReferenceKANLinear(lin, lout)
+    ours = KANLinear(lin, lout)
+    copy_weights(ours, ref)
+    dense = nn.Linear(lin, lout)
+    lin_models: Dict[str, nn.Module] = {"nn.Linear": dense, "reference KANLinear (efficient-kan recursion)": ref, "KANLinear eager": ours}
+    lin_fns: Dict[str, Callable[[Tensor], Tensor]] = dict(lin_models)  # modules are callables
+    if not args.no_compile:
+        lin_models["KANLinear compiled"] = ours
+        lin_fns["KANLinear compiled"] = torch.compile(ours, fullgraph=True)
+    xl = torch.randn(lb, lin)
+    check_lin = max_abs_diff(ours, ref, xl)
+    reps = {n: args.reps for n in lin_fns}
+    print(f"linear {lb}x{lin}->{lout}: |ours - reference| = {check_lin:.2e}", flush=True)
+    rows = bench_group("linear", lin_models, lin_fns, lambda: torch.randn(lb, lin), reps, args.warmup)
+
+    # ---------------- conv ----------------
+    pad = ck // 2
+    cref = UnfoldReferenceConv(cc, cc, ck, pad)
+    cours = KANConv1d(cc, cc, ck, padding=pad)
+    copy_weights(cours, cref.kan)
+    cdense = nn.Conv1d(cc, cc, ck, padding=pad, bias=False)
+    conv_models: Dict[str, nn.Module] = {"nn.Conv1d": cdense, "unfold + reference KANLinear": cref, "KANConv1d eager": cours}
+    conv_fns: Dict[str, Callable[[Tensor], Tensor]] = dict(conv_models)
+    if not args.no_compile:
+        conv_models["KANConv1d compiled"] = cours
+        conv_fns["KANConv1d compiled"] = torch.compile(cours, fullgraph=True)
+    xc = torch.randn(cb, cc, cl)
+    check_conv = max_abs_diff(cours, cref, xc)
+    print(f"conv B={cb} C={cc}->{cc} L={cl} K={ck}: |ours - reference| = {check_conv:.2e}", flush=True)
+    creps = {n: args.reps for n in conv_fns}
+    creps["unfold + reference KANLinear"] = args.ref_reps
+    rows += bench_group("conv1d", conv_models, conv_fns, lambda: torch.randn(cb, cc, cl), creps, args.warmup)
+
+    # ---------------- ratios / targets ----------------
+    by = {(r["group"], r["candidate"]): r for r in rows}
+
+    def ratio(g: str, a: str, b: str, key: str) -> Optional[float]:
+        if (g, a) in by and (g, b) in by and by[(g, b)][key] > 0:
+            return by[(g, a)][key] / by[(g, b)][key]
+        return None
+
+    R = "reference KANLinear (efficient-kan recursion)"
+    targets = [
+        ("KANLinear eager time / reference", ratio("linear", "KANLinear eager", R, "median_ms"), "<=", 0.6),
+        ("KANLinear saved activations / reference", ratio("linear", "KANLinear eager", R, "saved_activation_mb"), "<=", 0.1),
+        ("unfold reference time / KANConv1d eager", ratio("conv1d", "unfold + reference KANLinear", "KANConv1d eager", "median_ms"), ">=", 8.0),
+        ("KANConv1d saved activations / nn.Conv1d", ratio("conv1d", "KANConv1d eager", "nn.Conv1d", "saved_activation_mb"), "<=", 2.0),
+        ("KANLinear compiled time / nn.Linear", ratio("linear", "KANLinear compiled", "nn.Linear", "median_ms"), "<=", 12.0),
+        ("KANConv1d compiled time / nn.Conv1d", ratio("conv1d", "KANConv1d compiled", "nn.Conv1d", "median_ms"), "<=", 10.0),
+    ]
+    target_rows = []
+    for name, val, op, goal in targets:
+        met = None if val is None else (val <= goal if op == "<=" else val >= goal)
+        target_rows.append({"target": name, "value": val, "goal": f"{op} {goal}", "met": met})
+
+    lines = [
+        f"torch {torch.__version__}; {threads} threads; linear batch {lb}, {lin}->{lout}; "
+        f"conv B={cb}, C={cc}->{cc}, L={cl}, K={ck}; fwd+bwd medians (candidates interleaved)",
+        "",
+        "| group | candidate | median ms | peak MB | saved act. MB | saved total MB | params | reps |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['group']} | {r['candidate']} | {r['median_ms']:.1f} | {r['peak_mb']:.1f} | "
+            f"{r['saved_activation_mb']:.2f} | {r['saved_total_mb']:.2f} | {r['params']:,} | {r['reps']} |"
+        )
+    lines += ["", "| target | value | goal | met |", "|---|---:|---|---|"]
+    for t in target_rows:
+        v = "n/a" if t["value"] is None else f"{t['value']:.3f}"
+        lines.append(f"| {t['target']} | {v} | {t['goal']} | {t['met']} |")
+    lines += ["", f"max |ours - reference| output: linear {check_lin:.2e}, conv {check_conv:.2e}"]
+    table = "\n".join(lines)
+    print(table)
+
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "torch": torch.__version__,
+        "threads": threads,
+        "cpu_count": os.cpu_count(),
+        "sizes": {"linear": [lb, lin, lout], "conv": [cb, cc, cl, ck]},
+        "rows": rows,
+        "targets": target_rows,
+        "max_abs_diff": {"linear": check_lin, "conv": check_conv},
+        "markdown": table,
+    }
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2))
+    os.replace(tmp, out)
+    out.with_suffix(".md").write_text(table + "\n")
+    print(f"wrote {out} and {out.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,409 @@
+"""Tests of the KAN layers: exact basis, exact gradients, conv == unfold + KANLinear, robustness,
+regulariser, function-preserving grid update, torch.compile and clear errors."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from kan_genomics_hf.modeling.kan_layers import (
+    KANConv1d,
+    KANLinear,
+    _KANConv1dFn,
+    _KANLinearFn,
+    _spline_basis,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# independent references (plain Cox-de Boor recursion, efficient-kan semantics)
+# ------------------------------------------------------------------------------------------------
+def ref_bsplines(x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
+    """(N, F) -> (N, F, G+k) by the textbook recursion with half-open order-0 intervals."""
+    x = x.unsqueeze(-1)
+    b = ((x >= grid[:, :-1]) & (x < grid[:, 1:])).to(x.dtype)
+    for p in range(1, k + 1):
+        b = (x - grid[:, : -(p + 1)]) / (grid[:, p:-1] - grid[:, : -(p + 1)]) * b[:, :, :-1] + (
+            grid[:, p + 1 :] - x
+        ) / (grid[:, p + 1 :] - grid[:, 1:-p]) * b[:, :, 1:]
+    return b
+
+
+def ref_linear(layer: KANLinear, x: torch.Tensor) -> torch.Tensor:
+    """efficient-kan forward with plain autograd."""
+    b = ref_bsplines(x, layer.grid.to(x.dtype), layer.spline_order)
+    w = layer.scaled_spline_weight
+    return F.linear(F.silu(x), layer.base_weight) + F.linear(b.reshape(x.shape[0], -1), w.reshape(w.shape[0], -1))
+
+
+def uniform_grid64(n: int, g: int, k: int, lo: float = -1.0, hi: float = 1.0) -> torch.Tensor:
+    h = (hi - lo) / g
+    return (torch.arange(-k, g + k + 1, dtype=torch.float64) * h + lo).expand(n, -1).contiguous()
+
+
+def exact_double(layer):
+    """float64 copy of a layer whose grid is exactly uniform in float64 (the float32 grid is uniform
+    only up to float32 rounding, which would limit float64 comparisons to ~1e-8)."""
+    layer = layer.double()
+    with torch.no_grad():
+        layer.grid.copy_(uniform_grid64(layer.grid.shape[0], layer.grid_size, layer.spline_order))
+    return layer
+
+
+# ------------------------------------------------------------------------------------------------
+# basis
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_closed_form_basis_matches_cox_de_boor(order: int) -> None:
+    torch.manual_seed(0)
+    x64 = torch.rand(2000, 3, dtype=torch.float64) * 10 - 5
+    x64[:7, 0] = torch.tensor([-5.0, -2.2, -1.0, 0.0, 0.4, 1.0, 5.0], dtype=torch.float64)
+    grid64 = uniform_grid64(3, 5, order)
+    truth = ref_bsplines(x64, grid64, order)
+    ours64, d64 = _spline_basis(x64, grid64, order, uniform=True, need_deriv=True)
+    assert ours64.shape == (2000, 3, 5 + order)
+    assert torch.allclose(ours64, truth, atol=1e-12, rtol=0)
+    # fp32: closed form on the float32 grid vs the exact recursion on the same grid
+    grid32 = KANLinear(3, 1, spline_order=order).grid
+    x32 = x64.float()
+    ours32, _ = _spline_basis(x32, grid32, order, uniform=True)
+    assert ours32.dtype == torch.float32
+    truth32 = ref_bsplines(x32.double(), grid32.double(), order)
+    assert (ours32.double() - truth32).abs().max() < 1e-6
+    # derivative vs central differences (points away from the knots)
+    eps = 1e-6
+    xs = x64[100:]
+    fd = (ref_bsplines(xs + eps, grid64, order) - ref_bsplines(xs - eps, grid64, order)) / (2 * eps)
+    ok = ((xs.unsqueeze(-1) - grid64[0]).abs().min(-1).values > 1e-4).unsqueeze(-1).expand_as(fd)
+    assert torch.allclose(d64[100:][ok], fd[ok], atol=1e-6)
+
+
+@pytest.mark.parametrize("order", [0, 4])
+def test_cox_de_boor_path_other_orders_and_non_uniform(order: int) -> None:
+    torch.manual_seed(1)
+    x = torch.rand(500, 2, dtype=torch.float64) * 8 - 4
+    grid = uniform_grid64(2, 4, order)
+    ours, _ = _spline_basis(x, grid, order, uniform=True)
+    assert torch.allclose(ours, ref_bsplines(x, grid, order), atol=1e-12)
+    ng = torch.sort(torch.rand(2, 4 + 2 * order + 1, dtype=torch.float64) * 6 - 3, dim=1).values
+    ours_nu, _ = _spline_basis(x, ng, order, uniform=False)
+    assert torch.allclose(ours_nu, ref_bsplines(x, ng, order), atol=1e-12)
+
+
+def test_repeated_knots_are_guarded() -> None:
+    grid = torch.tensor([[-1.0, -0.5, 0.0, 0.0, 0.0, 0.5, 1.0, 1.5, 2.0]], dtype=torch.float64)
+    x = torch.linspace(-2, 3, 101, dtype=torch.float64).unsqueeze(1)
+    val, der = _spline_basis(x, grid, 3, uniform=False, need_deriv=True)
+    assert torch.isfinite(val).all() and torch.isfinite(der).all()
+
+
+# ------------------------------------------------------------------------------------------------
+# semantics vs the reference; gradients
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_kanlinear_matches_reference_forward_and_backward(order: int) -> None:
+    torch.manual_seed(2)
+    layer = exact_double(KANLinear(6, 4, grid_size=4, spline_order=order))
+    with torch.no_grad():
+        layer.spline_weight.normal_()
+    x = (torch.rand(5, 7, 6, dtype=torch.float64) * 3 - 1.5).requires_grad_(True)
+    y = layer(x)
+    assert y.shape == (5, 7, 4)
+    x2 = x.detach().reshape(-1, 6).requires_grad_(True)
+    y_ref = ref_linear(layer, x2)
+    assert torch.allclose(y.reshape(-1, 4), y_ref, atol=1e-9)
+    gy = torch.randn_like(y)
+    grads = torch.autograd.grad(y, [x, layer.base_weight, layer.spline_weight, layer.spline_scaler], gy)
+    grads_ref = torch.autograd.grad(
+        y_ref, [x2, layer.base_weight, layer.spline_weight, layer.spline_scaler], gy.reshape(-1, 4)
+    )
+    assert torch.allclose(grads[0].reshape(-1, 6), grads_ref[0], atol=1e-8)
+    for a, b in zip(grads[1:], grads_ref[1:]):
+        assert torch.allclose(a, b, atol=1e-8)
+
+
+@pytest.mark.parametrize("order,uniform,fused", [(1, True, True), (2, True, True), (3, True, True), (3, False, False)])
+def test_gradcheck_linear_function(order: int, uniform: bool, fused: bool) -> None:
+    torch.manual_seed(3)
+    layer = KANLinear(3, 2, grid_size=3, spline_order=order).double()
+    grid = layer.grid.clone()
+    if not uniform:  # perturb interior knots -> Cox-de Boor path
+        grid[:, 1:-1] += torch.rand_like(grid[:, 1:-1]) * 0.1
+    x = (torch.rand(4, 3, dtype=torch.float64) * 3 - 1.5).requires_grad_(True)
+    base = layer.base_weight if fused else None
+
+    def fn(x, b, s, c):
+        return _KANLinearFn.apply(x, b, s, c, grid, order, uniform, torch.float64)
+
+    assert torch.autograd.gradcheck(fn, (x, base, layer.spline_weight, layer.spline_scaler))
+
+
+@pytest.mark.parametrize("stride,dilation,groups,pad", [(1, 1, 1, (2, 2)), (2, 2, 2, (1, 2))])
+def test_gradcheck_conv_function(stride: int, dilation: int, groups: int, pad: tuple) -> None:
+    torch.manual_seed(4)
+    layer = KANConv1d(4, 4, 3, groups=groups, grid_size=3).double()
+    x = torch.randn(2, 4, 9, dtype=torch.float64).requires_grad_(True)
+
+    def fn(x, b, s, c):
+        return _KANConv1dFn.apply(
+            x, b, s, c, layer.grid, 3, True, torch.float64, pad, stride, dilation, groups, 3
+        )
+
+    assert torch.autograd.gradcheck(fn, (x, layer.base_weight, layer.spline_weight, layer.spline_scaler))
+
+
+def unfold_reference(conv: KANConv1d, x: torch.Tensor) -> torch.Tensor:
+    """Bodner et al.: zero-pad, unfold, one KANLinear(C_in/g*K -> C_out/g) per group."""
+    xp = F.pad(x, conv._pad)
+    n = x.shape[0]
+    g, k = conv.groups, conv.kernel_size
+    cg, og = conv.in_channels // g, conv.out_channels // g
+    outs = []
+    for gi in range(g):
+        cols = F.unfold(
+            xp[:, gi * cg : (gi + 1) * cg].unsqueeze(-1), (k, 1), dilation=(conv.dilation, 1), stride=(conv.stride, 1)
+        )  # (N, cg*K, Lout), column c*K + j
+        lout = cols.shape[-1]
+        lin = KANLinear(cg * k, og, grid_size=conv.grid_size, spline_order=conv.spline_order).to(x.dtype)
+        with torch.no_grad():
+            sl = slice(gi * og, (gi + 1) * og)
+            lin.base_weight.copy_(conv.base_weight[sl])
+            lin.spline_weight.copy_(conv.spline_weight[sl])
+            lin.spline_scaler.copy_(conv.spline_scaler[sl])
+            lin.grid.copy_(conv.grid[gi * cg : (gi + 1) * cg].repeat_interleave(k, dim=0))
+        y = ref_linear(lin, cols.transpose(1, 2).reshape(n * lout, -1))
+        outs.append(y.reshape(n, lout, og).transpose(1, 2))
+    return torch.cat(outs, dim=1)
+
+
+@pytest.mark.parametrize(
+    "kernel,stride,dilation,groups,padding",
+    [
+        (3, 1, 1, 1, 1),
+        (4, 1, 1, 1, 2),
+        (3, 2, 1, 2, 1),
+        (4, 2, 2, 2, 3),
+        (3, 1, 2, 1, "same"),
+        (4, 1, 1, 2, "same"),
+        (5, 1, 1, 1, "valid"),
+    ],
+)
+def test_conv_equals_unfold_plus_kanlinear(kernel, stride, dilation, groups, padding) -> None:
+    torch.manual_seed(5)
+    conv = exact_double(KANConv1d(4, 6, kernel, stride=stride, padding=padding, dilation=dilation, groups=groups))
+    with torch.no_grad():
+        conv.spline_weight.normal_()
+    x = torch.randn(3, 4, 13, dtype=torch.float64) * 1.5
+    y = conv(x)
+    ref = unfold_reference(conv, x)
+    assert y.shape == ref.shape
+    assert torch.allclose(y, ref, atol=1e-9)
+    if padding == "same":
+        assert y.shape[-1] == x.shape[-1]
+    # gradients agree too (one config is enough for the cost)
+    if kernel == 4 and groups == 2 and stride == 2:
+        xr = x.clone().requires_grad_(True)
+        g1 = torch.autograd.grad(conv(xr).sum(), [xr, conv.spline_weight])
+        xr2 = x.clone().requires_grad_(True)
+        g2 = torch.autograd.grad(unfold_reference(conv, xr2).sum(), [xr2])
+        assert torch.allclose(g1[0], g2[0], atol=1e-9)
+
+
+def test_conv_unbatched_and_nonsilu_base() -> None:
+    torch.manual_seed(6)
+    conv = exact_double(KANConv1d(3, 2, 3, padding=1, base_activation=nn.Tanh))
+    x = torch.randn(2, 3, 8, dtype=torch.float64)
+    y = conv(x)
+    assert torch.allclose(conv(x[0]), y[0])
+    # non-SiLU base path is exact: compare with the unfold form using tanh
+    xp = F.pad(x, (1, 1))
+    cols = F.unfold(xp.unsqueeze(-1), (3, 1)).transpose(1, 2).reshape(-1, 9)
+    b = ref_bsplines(cols, conv.grid.repeat_interleave(3, 0), 3)
+    w = conv.scaled_spline_weight
+    ref = F.linear(torch.tanh(cols), conv.base_weight) + F.linear(b.reshape(cols.shape[0], -1), w.reshape(2, -1))
+    assert torch.allclose(y, ref.reshape(2, 8, 2).transpose(1, 2), atol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# parameters, state dict, init
+# ------------------------------------------------------------------------------------------------
+def test_parameter_counts_and_names() -> None:
+    lin = KANLinear(256, 256)
+    assert sum(p.numel() for p in lin.parameters()) == 256 * 256 * (5 + 3 + 2) == 655_360
+    assert lin.grid.shape == (256, 5 + 2 * 3 + 1)
+    assert set(lin.state_dict()) == {"base_weight", "spline_weight", "spline_scaler", "grid"}
+    lin20 = KANLinear(8, 4, grid_size=20, enable_standalone_scale_spline=False)
+    assert lin20.spline_scaler is None
+    assert sum(p.numel() for p in lin20.parameters()) == 8 * 4 * (20 + 3 + 1)
+    conv = KANConv1d(8, 6, 5, groups=2)
+    assert sum(p.numel() for p in conv.parameters()) == 8 * 6 * 5 * (5 + 3 + 2) // 2
+    assert conv.spline_weight.shape == (6, 4 * 5, 8)
+
+
+def test_efficient_kan_state_dict_loads_and_gives_same_output() -> None:
+    torch.manual_seed(7)
+    src = KANLinear(5, 3)
+    sd = {k: v.clone() for k, v in src.state_dict().items()}
+    sd["spline_weight"].normal_()
+    dst = KANLinear(5, 3)
+    dst.load_state_dict(sd)  # strict: exactly efficient-kan's keys
+    x = torch.rand(10, 5) * 2 - 1
+    torch.testing.assert_close(dst(x), ref_linear(dst, x), atol=1e-5, rtol=1e-5)
+
+
+def test_init_scale_of_spline_branch_and_meta_device() -> None:
+    torch.manual_seed(8)
+    lin = KANLinear(64, 64)
+    x = torch.rand(256, 64) * 2 - 1
+    spline = F.linear(ref_bsplines(x, lin.grid, 3).reshape(256, -1), lin.scaled_spline_weight.reshape(64, -1))
+    base = F.linear(F.silu(x), lin.base_weight)
+    assert 0 < spline.std() < 0.1 * base.std()  # spline branch starts small (noise fit)
+    with torch.device("meta"):
+        m = KANLinear(4, 3)
+        c = KANConv1d(4, 3, 3)
+    assert m.base_weight.is_meta and c.spline_weight.is_meta
+    m = m.to_empty(device="cpu")
+    m.reset_grid()
+    m.reset_parameters()
+    assert torch.isfinite(m(torch.randn(2, 4))).all()
+    assert torch.equal(m.grid, KANLinear(4, 3).grid)
+
+
+# ------------------------------------------------------------------------------------------------
+# robustness
+# ------------------------------------------------------------------------------------------------
+def test_huge_inputs_and_bf16_autocast_are_finite() -> None:
+    torch.manual_seed(9)
+    lin = KANLinear(4, 3)
+    conv = KANConv1d(4, 3, 3, padding="same")
+    x = torch.tensor([[1e6, -1e6, 3.0, 0.5], [-7.0, 1e5, -1e6, 0.0]], requires_grad=True)
+    y = lin(x)
+    y.sum().backward()
+    assert torch.isfinite(y).all() and torch.isfinite(x.grad).all()
+    xc = (torch.randn(2, 4, 6) * 1e6).requires_grad_(True)
+    yc = conv(xc)
+    yc.sum().backward()
+    assert torch.isfinite(yc).all() and torch.isfinite(xc.grad).all()
+    assert torch.isfinite(conv.spline_weight.grad).all()
+    xa = (torch.randn(8, 4) * 3).requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ya = lin(xa)
+        yca = conv(xa.reshape(2, 4, 4))
+    assert ya.dtype == torch.bfloat16 and yca.dtype == torch.bfloat16
+    (ya.float().sum() + yca.float().sum()).backward()
+    assert torch.isfinite(xa.grad).all() and xa.grad.dtype == torch.float32
+    assert lin.spline_weight.grad.dtype == torch.float32
+    torch.testing.assert_close(ya.float(), lin(xa).detach(), atol=0.1, rtol=0.05)
+
+
+def test_regularization_loss_finite_with_zero_row() -> None:
+    torch.manual_seed(10)
+    lin = KANLinear(4, 3)
+    with torch.no_grad():
+        lin.spline_weight.uniform_(0.1, 1.0)
+    l1 = lin.spline_weight.abs().mean(-1)
+    p = l1 / l1.sum()
+    expected = l1.sum() - (p * p.log()).sum()
+    torch.testing.assert_close(lin.regularization_loss(), expected)
+    torch.testing.assert_close(lin.regularization_loss(2.0, 0.0), 2 * l1.sum())
+    with torch.no_grad():
+        lin.spline_weight[0].zero_()
+    loss = lin.regularization_loss()
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(lin.spline_weight.grad).all()
+    with torch.no_grad():
+        lin.spline_weight.zero_()
+    lin.spline_weight.grad = None
+    loss0 = lin.regularization_loss()
+    loss0.backward()
+    assert loss0.item() == 0.0 and torch.isfinite(lin.spline_weight.grad).all()
+    conv = KANConv1d(2, 2, 3)
+    assert torch.isfinite(conv.regularization_loss())
+
+
+def test_update_grid_preserves_function() -> None:
+    torch.manual_seed(11)
+    lin = KANLinear(5, 4)
+    with torch.no_grad():  # smooth, non-trivial spline curves (coefficients sampled from sines)
+        t = torch.linspace(-1.5, 1.5, lin.num_basis)
+        lin.spline_weight.copy_(torch.sin((torch.rand(4, 5, 1) * 2 + 0.5) * t + torch.rand(4, 5, 1) * 6.28))
+        lin.spline_scaler.uniform_(0.5, 2.0)  # a scaler applied twice would change the output by ~50 %
+    for x in (torch.randn(1024, 5) * 0.4, torch.rand(1024, 5) * 2 - 1):
+        old_grid = lin.grid.clone()
+        before = lin(x).detach()
+        lin.update_grid(x)
+        after = lin(x).detach()
+        assert not torch.allclose(lin.grid, old_grid)
+        assert (lin.grid[:, 0] < x.min(0).values).all() and (lin.grid[:, -1] > x.max(0).values).all()
+        rel = (after - before).norm() / before.norm()
+        assert rel < 0.02, f"update_grid changed the output by {rel:.3%}"
+    assert not lin._uniform  # adaptive grid -> Cox-de Boor path; must agree with the reference
+    torch.testing.assert_close(lin(x), ref_linear(lin, x), atol=1e-5, rtol=1e-5)
+
+
+def test_out_of_grid_readout() -> None:
+    lin = KANLinear(2, 2, track_out_of_grid=True)
+    x = torch.tensor([[0.0, 0.5], [3.0, -0.2], [-9.0, 2.1]])  # extended grid is [-2.2, 2.2)
+    lin(x)
+    assert lin.last_out_of_grid_fraction.item() == pytest.approx(2 / 6)
+    assert lin.out_of_grid_fraction(x).item() == pytest.approx(2 / 6)
+    conv = KANConv1d(2, 1, 1)
+    assert conv.out_of_grid_fraction(x.t().unsqueeze(0)).item() == pytest.approx(2 / 6)
+
+
+# ------------------------------------------------------------------------------------------------
+# torch.compile (slow: one tiny model holding both layers)
+# ------------------------------------------------------------------------------------------------
+def test_torch_compile_fullgraph_matches_eager() -> None:
+    torch.manual_seed(12)
+    model = nn.Sequential(KANConv1d(2, 3, 3, padding="same"), nn.Flatten(), KANLinear(3 * 5, 2))
+    compiled = torch.compile(model, fullgraph=True)
+    x = torch.randn(4, 2, 5, requires_grad=True)
+    y_c = compiled(x)
+    y_e = model(x)
+    torch.testing.assert_close(y_c, y_e, atol=1e-5, rtol=1e-5)
+    g_c = torch.autograd.grad(y_c.sum(), [x, model[0].spline_weight, model[2].base_weight])
+    g_e = torch.autograd.grad(y_e.sum(), [x, model[0].spline_weight, model[2].base_weight])
+    for a, b in zip(g_c, g_e):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+# ------------------------------------------------------------------------------------------------
+# errors
+# ------------------------------------------------------------------------------------------------
+def test_clear_errors_for_bad_arguments_and_inputs() -> None:
+    lin = KANLinear(4, 3)
+    with pytest.raises(ValueError, match=r"\(\.\.\., 4\).*got last dimension 5"):
+        lin(torch.randn(2, 5))
+    with pytest.raises(ValueError, match="0-d"):
+        lin(torch.tensor(1.0))
+    with pytest.raises(TypeError, match="floating-point.*torch.int64"):
+        lin(torch.ones(2, 4, dtype=torch.long))
+    with pytest.raises(TypeError, match="float64.*float32"):
+        lin(torch.randn(2, 4, dtype=torch.float64))
+    with pytest.raises(ValueError, match="grid_size must be >= 1, got 0"):
+        KANLinear(4, 3, grid_size=0)
+    with pytest.raises(TypeError, match="grid_size must be an int"):
+        KANLinear(4, 3, grid_size=2.5)
+    with pytest.raises(ValueError, match="grid_range"):
+        KANLinear(4, 3, grid_range=(1.0, -1.0))
+    with pytest.raises(ValueError, match="in_features must be >= 1"):
+        KANLinear(0, 3)
+    conv = KANConv1d(4, 2, 3)
+    with pytest.raises(ValueError, match=r"\(B, 4, L\).*4-d"):
+        conv(torch.randn(1, 1, 4, 8))
+    with pytest.raises(ValueError, match="expects 4 input channels.*got 3"):
+        conv(torch.randn(2, 3, 8))
+    with pytest.raises(ValueError, match="shorter than the dilated kernel"):
+        conv(torch.randn(2, 4, 2))
+    with pytest.raises(ValueError, match="divisible by groups"):
+        KANConv1d(4, 3, 3, groups=2)
+    with pytest.raises(ValueError, match="'same' requires stride=1"):
+        KANConv1d(4, 2, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="padding must be"):
+        KANConv1d(4, 2, 3, padding="full")
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        lin.update_grid(torch.randn(1, 4))
