@@ -222,3 +222,26 @@ def test_init_is_legnet_and_kan_regulariser():
     reg = model.kan_regularization_loss()
     assert reg.item() > 0 and torch.isfinite(reg)
     assert LegNetForSequenceClassification(tiny()).kan_regularization_loss().item() == 0.0
+
+
+def test_masked_batchnorm_ignores_padding_in_training():
+    from kan_genomics_hf.modeling.modeling_legnet import MaskedBatchNorm1d
+
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, 6)
+    lengths = [6, 2, 4]
+    mask = torch.zeros(3, 1, 6)
+    for i, n in enumerate(lengths):
+        mask[i, :, :n] = 1
+    ours, ref = MaskedBatchNorm1d(4), torch.nn.BatchNorm1d(4)
+    y = ours(x, mask)
+    real = torch.cat([x[i, :, :n] for i, n in enumerate(lengths)], dim=1).unsqueeze(0)  # (1, C, N real)
+    y_ref = ref(real)
+    y_real = torch.cat([y[i, :, :n] for i, n in enumerate(lengths)], dim=1).unsqueeze(0)
+    assert torch.allclose(y_real, y_ref, atol=1e-5)
+    assert torch.allclose(ours.running_mean, ref.running_mean, atol=1e-6)
+    assert torch.allclose(ours.running_var, ref.running_var, atol=1e-5)
+    garbage = x + (1 - mask) * 100.0  # padded positions must not matter
+    assert torch.allclose(MaskedBatchNorm1d(4)(garbage, mask) * mask, y * mask, atol=1e-5)
+    full = torch.ones(3, 1, 6)
+    assert torch.allclose(MaskedBatchNorm1d(4)(x, full), torch.nn.BatchNorm1d(4)(x), atol=1e-5)

@@ -60,8 +60,33 @@ def masked_mean(x: Tensor, mask: Tensor | None) -> Tensor:
     return total / mask.sum(dim=-1).clamp_min(1.0)
 
 
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm1d whose training statistics use only real (unpadded) positions; eval is plain BatchNorm1d."""
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:  # type: ignore[override]
+        if mask is None or not self.training or not self.track_running_stats:
+            return super().forward(x)
+        xf, m = x.float(), mask.float()
+        count = m.sum() * 1.0
+        mean = (xf * m).sum(dim=(0, 2)) / count.clamp_min(1.0)
+        centred = (xf - mean[None, :, None]) * m
+        var = (centred * centred).sum(dim=(0, 2)) / count.clamp_min(1.0)
+        with torch.no_grad():
+            self.num_batches_tracked.add_(1)
+            factor = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+            unbiased = var * count / (count - 1.0).clamp_min(1.0)
+            self.running_mean.lerp_(mean.to(self.running_mean.dtype), factor)
+            self.running_var.lerp_(unbiased.to(self.running_var.dtype), factor)
+        y = (xf - mean[None, :, None]) * torch.rsqrt(var[None, :, None] + self.eps)
+        if self.affine:
+            y = y * self.weight.float()[None, :, None] + self.bias.float()[None, :, None]
+        return y.to(x.dtype)
+
+
 class ConvBNAct(nn.Module):
-    """CBS block: Conv1d('same', no bias) or KANConv1d -> BatchNorm1d -> SiLU; zeroes padding first (k > 1)."""
+    """CBS block: Conv1d('same', no bias) or KANConv1d -> BatchNorm1d -> SiLU; zeroes padding first (k > 1).
+
+    In training, BatchNorm statistics skip padded positions (MaskedBatchNorm1d)."""
 
     def __init__(self, cin: int, cout: int, kernel_size: int, groups: int = 1, kan: dict[str, Any] | None = None):
         super().__init__()
@@ -70,13 +95,13 @@ class ConvBNAct(nn.Module):
             self.conv: nn.Module = nn.Conv1d(cin, cout, kernel_size, padding="same", groups=groups, bias=False)
         else:
             self.conv = KANConv1d(cin, cout, kernel_size, padding="same", groups=groups, **kan)
-        self.bn = nn.BatchNorm1d(cout)
+        self.bn = MaskedBatchNorm1d(cout)
         self.act = nn.SiLU()
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         if mask is not None and self.kernel_size > 1:
             x = x * mask
-        return self.act(self.bn(self.conv(x)))
+        return self.act(self.bn(self.conv(x), mask))
 
 
 class BilinearCP(nn.Module):
