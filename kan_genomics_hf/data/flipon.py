@@ -1,0 +1,190 @@
+"""Build flipon-style (non-B DNA) classification datasets from a BED of positive regions + a genome FASTA.
+
+Negatives, per `negatives=`:
+- "gc_matched" (default, the honest choice): random genome windows whose GC content is within `gc_tolerance`
+  of the paired positive, not overlapping any positive, with few N;
+- "shuffled": a dinucleotide-preserving shuffle of each positive (Altschul-Erickson), same composition;
+- "uniform": uniform random A/C/G/T strings - what the paper did; a GC-content baseline separates these.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+NEGATIVE_KINDS = ("gc_matched", "shuffled", "uniform")
+
+
+def read_bed(path: str | os.PathLike) -> list[tuple[str, int, int]]:
+    """(chrom, start, end) of each BED line (0-based, half-open); header/track/comment lines skipped."""
+    regions = []
+    for lineno, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if not line.strip() or line.startswith(("#", "track", "browser")):
+            continue
+        parts = line.split("\t") if "\t" in line else line.split()
+        if len(parts) < 3:
+            raise ValueError(f"{path}:{lineno}: a BED line needs chrom, start, end; got {line!r}")
+        try:
+            start, end = int(parts[1]), int(parts[2])
+        except ValueError:
+            raise ValueError(f"{path}:{lineno}: start/end are not integers: {line!r}") from None
+        if end <= start or start < 0:
+            raise ValueError(f"{path}:{lineno}: empty or negative interval {start}-{end}")
+        regions.append((parts[0], start, end))
+    if not regions:
+        raise ValueError(f"{path}: no BED regions")
+    return regions
+
+
+def dinucleotide_shuffle(seq: str, rng: np.random.Generator) -> str:
+    """Shuffle `seq` preserving its exact dinucleotide counts (Altschul-Erickson Eulerian-walk method)."""
+    if len(seq) < 3:
+        return seq
+    seq = seq.upper()
+    chars = sorted(set(seq))
+    edges: dict[str, list[str]] = {c: [] for c in chars}
+    for a, b in zip(seq[:-1], seq[1:]):
+        edges[a].append(b)
+    last = seq[-1]
+    while True:  # random spanning arborescence rooted at `last`: last exit edge of every other vertex
+        last_edge: dict[str, str] = {}
+        in_tree = {last}
+        for v in chars:
+            if v == last or not edges[v]:
+                continue
+            path = [v]
+            u = v
+            # random walk (Wilson-style via choice among u's out-edges) until reaching the tree
+            while u not in in_tree:
+                nxt = edges[u][int(rng.integers(len(edges[u])))]
+                last_edge[u] = nxt
+                u = nxt
+                path.append(u)
+            u = v
+            while u not in in_tree:
+                in_tree.add(u)
+                u = last_edge[u]
+        break
+    walk_edges: dict[str, list[str]] = {}
+    for v in chars:
+        out = list(edges[v])
+        if v in last_edge:
+            out.remove(last_edge[v])
+            rng.shuffle(out)
+            out.append(last_edge[v])
+        else:
+            rng.shuffle(out)
+        walk_edges[v] = out[::-1]  # pop() from the end takes them in order
+    result = [seq[0]]
+    u = seq[0]
+    for _ in range(len(seq) - 1):
+        u = walk_edges[u].pop()
+        result.append(u)
+    return "".join(result)
+
+
+def _gc(s: str) -> float:
+    s = s.upper()
+    acgt = sum(s.count(b) for b in "ACGT")
+    return (s.count("G") + s.count("C")) / acgt if acgt else 0.0
+
+
+def build_flipon_dataset(
+    bed: str | os.PathLike,
+    genome_fasta: str | os.PathLike,
+    negatives: str = "gc_matched",
+    length: int = 512,
+    negatives_per_positive: int = 1,
+    gc_tolerance: float = 0.02,
+    max_n_fraction: float = 0.01,
+    test_fraction: float = 0.1,
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+    max_tries: int = 2000,
+):
+    """Positives = `length`-bp windows centred on BED regions; negatives as chosen; returns a DatasetDict
+    (train/validation/test, stratified seeded split) with columns sequence, label, chrom, start, end, kind."""
+    import datasets
+    from pyfaidx import Fasta
+
+    if negatives not in NEGATIVE_KINDS:
+        raise ValueError(f"negatives must be one of {NEGATIVE_KINDS}, got {negatives!r}")
+    rng = np.random.default_rng(seed)
+    genome = Fasta(str(genome_fasta), as_raw=True, sequence_always_upper=True)
+    sizes = {name: len(genome[name]) for name in genome.keys()}
+    rows: dict[str, list[Any]] = {k: [] for k in ("sequence", "label", "chrom", "start", "end", "kind")}
+    positives: dict[str, list[tuple[int, int]]] = {}
+
+    def add(seq, label, chrom, start, end, kind):
+        for k, v in zip(rows, (seq, label, chrom, start, end, kind)):
+            rows[k].append(v)
+
+    for chrom, s, e in read_bed(bed):
+        if chrom not in sizes:
+            raise ValueError(f"BED chromosome {chrom!r} is not in {genome_fasta} (has {', '.join(list(sizes)[:5])}...)")
+        centre = (s + e) // 2
+        start = max(0, min(centre - length // 2, sizes[chrom] - length))
+        if sizes[chrom] < length:
+            continue
+        seq = str(genome[chrom][start:start + length])
+        if seq.count("N") > max_n_fraction * length:
+            continue
+        positives.setdefault(chrom, []).append((start, start + length))
+        add(seq, 1, chrom, start, start + length, "positive")
+    if not rows["sequence"]:
+        raise ValueError(f"no usable positive windows of {length} bp from {bed}")
+
+    def overlaps(chrom, a, b):
+        return any(a < pe and ps < b for ps, pe in positives.get(chrom, ()))
+
+    chroms = [c for c in sizes if sizes[c] >= length]
+    weights = np.array([sizes[c] for c in chroms], dtype=float)
+    weights /= weights.sum()
+    pos_seqs = list(rows["sequence"])
+    for seq in pos_seqs:
+        for _ in range(negatives_per_positive):
+            if negatives == "uniform":
+                add("".join(rng.choice(list("ACGT"), size=length)), 0, "", -1, -1, "uniform")
+            elif negatives == "shuffled":
+                add(dinucleotide_shuffle(seq, rng), 0, "", -1, -1, "shuffled")
+            else:
+                target = _gc(seq)
+                best = None
+                for _ in range(max_tries):
+                    chrom = chroms[int(rng.choice(len(chroms), p=weights))]
+                    a = int(rng.integers(0, sizes[chrom] - length + 1))
+                    if overlaps(chrom, a, a + length):
+                        continue
+                    cand = str(genome[chrom][a:a + length])
+                    if cand.count("N") > max_n_fraction * length:
+                        continue
+                    diff = abs(_gc(cand) - target)
+                    if best is None or diff < best[0]:
+                        best = (diff, cand, chrom, a)
+                    if diff <= gc_tolerance:
+                        break
+                if best is None:
+                    raise ValueError(f"could not draw any N-free {length}-bp negative window from {genome_fasta}")
+                add(best[1], 0, best[2], best[3], best[3] + length, "gc_matched")
+    ds = datasets.Dataset.from_dict(rows, features=datasets.Features({
+        "sequence": datasets.Value("string"), "label": datasets.ClassLabel(names=["negative", "positive"]),
+        "chrom": datasets.Value("string"), "start": datasets.Value("int64"), "end": datasets.Value("int64"),
+        "kind": datasets.Value("string")}))
+    first = ds.train_test_split(test_size=test_fraction, seed=seed, stratify_by_column="label")
+    second = first["train"].train_test_split(test_size=validation_fraction / (1 - test_fraction), seed=seed + 1,
+                                             stratify_by_column="label")
+    return datasets.DatasetDict({"train": second["train"], "validation": second["test"], "test": first["test"]})
+
+
+def to_flipon_csv(dd, path: str | os.PathLike) -> Path:
+    """Write a DatasetDict in the authors' flipon format: one CSV with columns sequence,label,split."""
+    import pandas as pd
+
+    frames = []
+    for split, ds in dd.items():
+        frames.append(pd.DataFrame({"sequence": ds["sequence"], "label": ds["label"], "split": split}))
+    path = Path(path)
+    pd.concat(frames).to_csv(path, index=False)
+    return path

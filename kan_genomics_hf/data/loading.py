@@ -1,0 +1,384 @@
+"""`load_genomic_dataset`: one entry point for every dataset the package knows, returning a
+`datasets.DatasetDict` with splits train / validation / test and columns `sequence`, `label` (+ metadata).
+
+Names: "synthetic" (built-in, offline), "gb/<name>" (Genomic Benchmarks from the Hub), "gue/<task>",
+"gue_plus/<task>" (local root in the authors' layout), "dnadiffusion" (the DNA-Diffusion table); or a
+path: a folder of train/dev|validation/test CSV/TSV/parquet files, a CSV/TSV/parquet file with a `split`
+column (the authors' flipon format), the DNA-Diffusion CSV, or FASTA (labels in headers, or a folder /
+mapping with one FASTA per class).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+GB_DATASETS = (
+    "demo_coding_vs_intergenomic_seqs", "demo_human_or_worm", "drosophila_enhancers_stark",
+    "dummy_mouse_enhancers_ensembl", "human_enhancers_cohn", "human_enhancers_ensembl",
+    "human_ensembl_regulatory", "human_nontata_promoters", "human_ocr_ensembl",
+)
+GB_REPO = "katarinagresova/Genomic_Benchmarks_{name}"
+
+# short name -> path in the authors' GUE layout (<root>/<group>/<task>)
+GUE_TASKS: dict[str, str] = {
+    **{f"tf_{i}": f"tf/{i}" for i in range(5)},
+    **{f"mouse_{i}": f"mouse/{i}" for i in range(5)},
+    **{n: f"prom/{n}" for n in ("prom_core_all", "prom_core_notata", "prom_core_tata",
+                                "prom_300_all", "prom_300_notata", "prom_300_tata")},
+    "splice": "splice/reconstructed",
+    "covid": "virus/covid",
+    **{n: f"EMP/{n}" for n in ("H3", "H3K14ac", "H3K36me3", "H3K4me1", "H3K4me2", "H3K4me3",
+                               "H3K79me3", "H3K9ac", "H4", "H4ac")},
+}
+GUE_PLUS_TASKS: dict[str, str] = {
+    **{f"epi_{c.lower()}": f"EPI/{c}" for c in ("GM12878", "HeLa-S3", "HUVEC", "IMR90", "K562", "NHEK")},
+    "fungi": "fungi", "virus": "virus",
+}
+GUE_ENV = "KAN_GENOMICS_GUE_ROOT"
+GUE_PLUS_ENV = "KAN_GENOMICS_GUE_PLUS_ROOT"
+DNADIFFUSION_ENV = "KAN_GENOMICS_DNADIFFUSION_CSV"
+
+SEQUENCE_COLUMNS = ("sequence", "seq", "Sequence", "sequences", "text", "dna")
+LABEL_COLUMNS = ("label", "labels", "Label", "target", "class", "y")
+SPLIT_ALIASES = {"train": "train", "training": "train", "dev": "validation", "val": "validation",
+                 "valid": "validation", "validation": "validation", "test": "test", "testing": "test"}
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".txt")
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz")
+
+
+def valid_dataset_names() -> list[str]:
+    """Every short name `load_genomic_dataset` accepts (paths are accepted too)."""
+    return (["synthetic", "dnadiffusion"] + [f"gb/{n}" for n in GB_DATASETS]
+            + [f"gue/{n}" for n in GUE_TASKS] + [f"gue_plus/{n}" for n in GUE_PLUS_TASKS])
+
+
+class UnknownDatasetError(ValueError):
+    """Raised for a name that is neither a known dataset nor an existing path."""
+
+
+# --------------------------------------------------------------------------------------------
+def load_genomic_dataset(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None = None,
+                         **options: Any):
+    """Load a dataset by short name or path as a DatasetDict(train/validation/test) with sequence/label.
+
+    Options: `seed` (validation split seed, default 42), `validation_fraction` (0.1), `sequence_column`,
+    `label_column`; "synthetic" takes the arguments of `load_synthetic`; "dnadiffusion" takes
+    `validation_chromosomes` / `test_chromosomes`."""
+    name = str(name_or_path)
+    if name == "synthetic" or name.startswith("synthetic:"):
+        from .synthetic import load_synthetic
+        return load_synthetic(**options)
+    if name.startswith("gb/"):
+        return _load_genomic_benchmark(name[3:], data_dir=data_dir, **options)
+    if name.startswith(("gue/", "gue_plus/")):
+        group, task = name.split("/", 1)
+        return _load_gue(group, task, data_dir=data_dir, **options)
+    if name == "dnadiffusion":
+        path = data_dir or os.environ.get(DNADIFFUSION_ENV)
+        if path is None:
+            raise FileNotFoundError(f"'dnadiffusion' needs the table: pass data_dir=<csv or folder> or set {DNADIFFUSION_ENV}")
+        path = Path(path)
+        if path.is_dir():
+            hits = sorted(path.glob("*.csv"))
+            if not hits:
+                raise FileNotFoundError(f"no CSV file in {path} for 'dnadiffusion'")
+            path = hits[0]
+        return load_dnadiffusion_table(path, **options)
+    path = Path(name) if data_dir is None or Path(name).is_absolute() else Path(data_dir) / name
+    if not path.exists() and Path(name).exists():
+        path = Path(name)
+    if path.exists():
+        return _load_path(path, **options)
+    raise UnknownDatasetError(
+        f"unknown dataset {name!r}: not a known name and no such path. Valid names: "
+        + ", ".join(valid_dataset_names())
+        + ". Or pass a folder with train/dev/test CSV/TSV/parquet files, a CSV with a 'split' column, or FASTA.")
+
+
+# --------------------------------------------------------------------------------------------
+def _standardise(ds, sequence_column: str | None = None, label_column: str | None = None, where: str = ""):
+    """Rename the sequence/label columns of a Dataset to `sequence`/`label`, with a clear error if absent."""
+    cols = ds.column_names
+    seq_col = sequence_column or next((c for c in SEQUENCE_COLUMNS if c in cols), None)
+    lab_col = label_column or next((c for c in LABEL_COLUMNS if c in cols), None)
+    if seq_col is None or seq_col not in cols:
+        raise ValueError(f"{where}: no sequence column (looked for {', '.join(SEQUENCE_COLUMNS)}); columns are {cols}")
+    if lab_col is None or lab_col not in cols:
+        raise ValueError(f"{where}: no label column (looked for {', '.join(LABEL_COLUMNS)}); columns are {cols}")
+    if seq_col != "sequence":
+        if "sequence" in cols:
+            ds = ds.remove_columns("sequence")
+        ds = ds.rename_column(seq_col, "sequence")
+    if lab_col != "label":
+        if "label" in ds.column_names:
+            ds = ds.remove_columns("label")
+        ds = ds.rename_column(lab_col, "label")
+    return ds
+
+
+def _encode_labels(dd, where: str):
+    """Map string labels to ClassLabel ids (sorted names) and make integer labels int64, consistently across splits."""
+    import datasets
+
+    first = next(iter(dd.values()))
+    feature = first.features["label"]
+    if isinstance(feature, datasets.ClassLabel):
+        return dd
+    values = sorted({v for split in dd.values() for v in split["label"]}, key=lambda v: (str(type(v)), v))
+    if any(v is None for v in values):
+        raise ValueError(f"{where}: some rows have no label")
+    if all(isinstance(v, (int, np.integer)) or (isinstance(v, float) and float(v).is_integer()) for v in values):
+        ints = sorted(int(v) for v in values)
+        if ints[0] < 0:
+            raise ValueError(f"{where}: labels must be >= 0, found {ints[0]}")
+        names = [str(i) for i in range(ints[-1] + 1)]
+        mapping = None
+    else:
+        names = [str(v) for v in values]
+        mapping = {v: i for i, v in enumerate(values)}
+    features = first.features.copy()
+    features["label"] = datasets.ClassLabel(names=names)
+
+    def fix(batch):
+        batch["label"] = [mapping[v] if mapping else int(v) for v in batch["label"]]
+        return batch
+
+    return datasets.DatasetDict({k: v.map(fix, batched=True, features=features) for k, v in dd.items()})
+
+
+def _finalise(splits: Mapping[str, Any], where: str, seed: int = 42, validation_fraction: float = 0.1,
+              sequence_column: str | None = None, label_column: str | None = None):
+    """Standardise columns, add a seeded stratified validation split if missing, check test exists."""
+    import datasets
+
+    splits = {SPLIT_ALIASES.get(str(k).lower(), str(k).lower()): v for k, v in splits.items()}
+    unknown = set(splits) - {"train", "validation", "test"}
+    if unknown:
+        raise ValueError(f"{where}: unknown split name(s) {sorted(unknown)}; use train, dev/validation, test")
+    if "train" not in splits:
+        raise ValueError(f"{where}: no train split found (have {sorted(splits)})")
+    dd = datasets.DatasetDict({k: _standardise(v, sequence_column, label_column, f"{where} [{k}]")
+                               for k, v in splits.items()})
+    dd = _encode_labels(dd, where)
+    if "validation" not in dd:
+        dd = _split_off(dd, "train", "validation", validation_fraction, seed)
+    if "test" not in dd:
+        dd = _split_off(dd, "train", "test", validation_fraction, seed + 1)
+    return datasets.DatasetDict({k: dd[k] for k in ("train", "validation", "test")})
+
+
+def _split_off(dd, source: str, target: str, fraction: float, seed: int):
+    import datasets
+
+    ds = dd[source]
+    try:
+        parts = ds.train_test_split(test_size=fraction, seed=seed, stratify_by_column="label")
+    except ValueError:  # e.g. a class with a single example
+        parts = ds.train_test_split(test_size=fraction, seed=seed)
+    out = dict(dd)
+    out[source], out[target] = parts["train"], parts["test"]
+    return datasets.DatasetDict(out)
+
+
+# --------------------------------------------------------------------------------------------
+def _load_genomic_benchmark(name: str, data_dir=None, seed: int = 42, validation_fraction: float = 0.1,
+                            **kwargs: Any):
+    """Genomic Benchmarks from the Hub (parquet), with a seeded 90/10 train/validation split."""
+    import datasets
+
+    if name not in GB_DATASETS:
+        raise UnknownDatasetError(f"unknown Genomic Benchmarks dataset {name!r}; valid: "
+                                  + ", ".join(f"gb/{n}" for n in GB_DATASETS))
+    repo = GB_REPO.format(name=name)
+    try:
+        raw = datasets.load_dataset(repo, data_dir=str(data_dir) if data_dir else None)
+    except Exception as err:  # noqa: BLE001 - network/offline/cache errors become one message
+        raise ConnectionError(f"could not load {repo} from the Hub ({type(err).__name__}: {err}). "
+                              "It needs the network once (then the HF cache), or HF_HUB_OFFLINE unset.") from err
+    return _finalise(dict(raw), f"gb/{name}", seed=seed, validation_fraction=validation_fraction, **kwargs)
+
+
+def _resolve_gue_dir(group: str, task: str, data_dir=None) -> Path:
+    tasks, env = (GUE_TASKS, GUE_ENV) if group == "gue" else (GUE_PLUS_TASKS, GUE_PLUS_ENV)
+    if task not in tasks:
+        raise UnknownDatasetError(f"unknown {group} task {task!r}; valid: " + ", ".join(f"{group}/{t}" for t in tasks))
+    root = data_dir or os.environ.get(env)
+    if root is None:
+        raise FileNotFoundError(f"{group}/{task} is read from a local copy: pass data_dir=<root> "
+                                f"(or --data-dir) or set {env}. Layout: <root>/{tasks[task]}/train.csv or <root>/{task}/train.csv")
+    root = Path(root)
+    rel = tasks[task]
+    candidates = [root / rel, root / task, root / rel.split("/")[-1], root / group.upper() / rel]
+    for cand in candidates:
+        if (cand / "train.csv").is_file():
+            return cand
+    raise FileNotFoundError(f"{group}/{task}: no train.csv under any of " + ", ".join(str(c) for c in candidates))
+
+
+def _load_gue(group: str, task: str, data_dir=None, **kwargs: Any):
+    """GUE / GUE+ task from `<root>/<group>/<task>/{train,dev,test}.csv` (or `<root>/<task>/`)."""
+    folder = _resolve_gue_dir(group, task, data_dir)
+    dd = _load_split_folder(folder, **kwargs)
+    return dd
+
+
+def _read_table(path: Path):
+    """Read one CSV/TSV/parquet file into a Dataset (sequences kept as strings)."""
+    import datasets
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            df = pd.read_parquet(path)
+        else:
+            sep = "\t" if suffix in (".tsv", ".txt") else ","
+            df = pd.read_csv(path, sep=sep, dtype={c: str for c in SEQUENCE_COLUMNS})
+    except Exception as err:  # noqa: BLE001
+        raise ValueError(f"could not read {path}: {type(err).__name__}: {err}") from err
+    if len(df) == 0:
+        raise ValueError(f"{path} has no rows")
+    return datasets.Dataset.from_pandas(df, preserve_index=False)
+
+
+def _load_split_folder(folder: Path, **kwargs: Any):
+    splits = {}
+    for file in sorted(folder.iterdir()):
+        stem = file.name.split(".")[0].lower()
+        if file.suffix.lower() in TABLE_SUFFIXES and stem in SPLIT_ALIASES:
+            split = SPLIT_ALIASES[stem]
+            if split in splits:
+                raise ValueError(f"{folder}: two files for split {split!r}")
+            splits[split] = _read_table(file)
+    if not splits:
+        raise FileNotFoundError(f"{folder}: no train/dev/validation/test .csv/.tsv/.parquet files")
+    return _finalise(splits, str(folder), **kwargs)
+
+
+def _load_path(path: Path, **kwargs: Any):
+    if path.is_dir():
+        if any(f.name.lower().endswith(FASTA_SUFFIXES) for f in path.iterdir()) and not any(
+                f.suffix.lower() in TABLE_SUFFIXES for f in path.iterdir()):
+            return load_fasta_per_class(path, **kwargs)
+        return _load_split_folder(path, **kwargs)
+    if path.name.lower().endswith(FASTA_SUFFIXES):
+        return load_fasta(path, **kwargs)
+    table = _read_table(path)
+    cols = set(table.column_names)
+    if {"cell_type", "chr", "sequence"} <= cols:
+        return load_dnadiffusion_table(path, **kwargs)
+    if "split" in cols:
+        splits = {}
+        names = np.array([SPLIT_ALIASES.get(str(s).lower(), str(s)) for s in table["split"]])
+        for split in np.unique(names):
+            splits[split] = table.select(np.flatnonzero(names == split).tolist()).remove_columns("split")
+        return _finalise(splits, str(path), **kwargs)
+    return _finalise({"train": table}, str(path), **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+def load_dnadiffusion_table(path: str | os.PathLike, validation_chromosomes=("chr2",), test_chromosomes=("chr1",),
+                            fallback_validation=("chr9",), fallback_test=("chr8",), **kwargs: Any):
+    """DNA-Diffusion DHS table: cell types become labels; chromosome split (upstream chr1 test / chr2 val).
+
+    The published training split already excludes chr1/chr2; then `fallback_*` chromosomes are held out
+    (and the DatasetDict's `info.description` says so)."""
+    import datasets
+
+    table = _read_table(Path(path))
+    missing = {"sequence", "cell_type", "chr"} - set(table.column_names)
+    if missing:
+        raise ValueError(f"{path}: DNA-Diffusion table needs columns sequence, cell_type, chr; missing {sorted(missing)}")
+    chroms = np.array(table["chr"])
+    val_c, test_c = tuple(validation_chromosomes), tuple(test_chromosomes)
+    note = ""
+    if not np.isin(chroms, val_c + test_c).any():
+        val_c, test_c = tuple(fallback_validation), tuple(fallback_test)
+        note = f"chromosome split fell back to validation={val_c}, test={test_c} (upstream chr1/chr2 absent)"
+    cell = sorted(set(table["cell_type"]))
+    labels = [cell.index(c) for c in table["cell_type"]]
+    drop = [c for c in ("split", "label") if c in table.column_names]
+    table = table.remove_columns(drop).add_column("label", labels)
+    features = table.features.copy()
+    features["label"] = datasets.ClassLabel(names=[c.split("_")[0] for c in cell])
+    table = table.cast(features)
+    idx = {"validation": np.flatnonzero(np.isin(chroms, val_c)), "test": np.flatnonzero(np.isin(chroms, test_c))}
+    idx["train"] = np.flatnonzero(~np.isin(chroms, val_c + test_c))
+    dd = datasets.DatasetDict({k: table.select(idx[k].tolist()) for k in ("train", "validation", "test")})
+    for split in dd.values():
+        split.info.description = note
+    return dd
+
+
+def _read_fasta(path: Path) -> list[tuple[str, str]]:
+    """(header, sequence) records of a FASTA file (plain or gzip)."""
+    import gzip
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    records, header, chunks = [], None, []
+    with opener(path, "rt") as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith(">"):
+                if header is not None:
+                    records.append((header, "".join(chunks)))
+                header, chunks = line[1:].strip(), []
+            elif header is None:
+                raise ValueError(f"{path}:{lineno}: sequence data before the first '>' header")
+            else:
+                chunks.append(line)
+    if header is not None:
+        records.append((header, "".join(chunks)))
+    if not records:
+        raise ValueError(f"{path}: no FASTA records")
+    return records
+
+
+def _label_from_header(header: str, path: Path) -> str:
+    for token in header.replace("|", " ").split():
+        if token.lower().startswith(("label=", "class=")):
+            return token.split("=", 1)[1]
+    parts = header.replace("|", " ").split()
+    if len(parts) >= 2:
+        return parts[-1]
+    raise ValueError(f"{path}: header {header!r} has no label; use '>id label=1', '>id|1' or one file per class")
+
+
+def load_fasta(path: str | os.PathLike, **kwargs: Any):
+    """FASTA with the label in each header ('>id label=X', '>id|X' or '>id X'); seeded train/val/test split."""
+    import datasets
+
+    path = Path(path)
+    recs = _read_fasta(path)
+    ds = datasets.Dataset.from_dict({"id": [h.split()[0].split("|")[0] for h, _ in recs],
+                                     "sequence": [s for _, s in recs],
+                                     "label": [_label_from_header(h, path) for h, _ in recs]})
+    return _finalise({"train": ds}, str(path), **kwargs)
+
+
+def load_fasta_per_class(source: str | os.PathLike | Mapping[str, str | os.PathLike], **kwargs: Any):
+    """One FASTA per class: a folder of `<class>.fa` files or a {class: path} mapping."""
+    import datasets
+
+    if isinstance(source, Mapping):
+        files = {str(k): Path(v) for k, v in source.items()}
+        where = "FASTA per class"
+    else:
+        folder = Path(source)
+        files = {f.name.split(".")[0]: f for f in sorted(folder.iterdir()) if f.name.lower().endswith(FASTA_SUFFIXES)}
+        where = str(folder)
+    if len(files) < 2:
+        raise ValueError(f"{where}: need at least two class FASTA files, found {sorted(files)}")
+    ids, seqs, labels = [], [], []
+    for cls, file in files.items():
+        for h, s in _read_fasta(file):
+            ids.append(h.split()[0])
+            seqs.append(s)
+            labels.append(cls)
+    ds = datasets.Dataset.from_dict({"id": ids, "sequence": seqs, "label": labels})
+    return _finalise({"train": ds}, where, **kwargs)

@@ -1,0 +1,206 @@
+"""Benchmark rows -> the paper's tables (MCC x100 mean ± std, best in bold) as Markdown, CSV and JSON,
+the comparison with the paper's Table 3, and PNG plots (MCC vs params / FLOPs; grid size vs params and
+step time, the paper's Figure 3; blocks-replaced ablation)."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+DEEP = ("baseline", "lkan", "ckan")
+CLASSICAL = ("gc_content", "kmer_lr")
+COLUMN_NAMES = {"baseline": "LegNet baseline", "lkan": "LKAN", "ckan": "CKAN", "gc_content": "GC-only LR",
+                "kmer_lr": "k-mer LR"}
+
+# Paper Table 3 (GUE, MCC x100: baseline / LKAN / CKAN) and DNABERT-2 (ICLR 2024 Table 4)
+PAPER_GUE: dict[str, tuple[float, float, float, float]] = {
+    "gue/tf_0": (65.1, 67.4, 65.5, 71.99), "gue/tf_1": (69.9, 72.4, 66.3, 76.06),
+    "gue/tf_2": (49.6, 54.3, 47.2, 66.52), "gue/tf_3": (43.2, 46.8, 44.4, 58.54),
+    "gue/tf_4": (72.6, 72.9, 71.3, 77.43), "gue/mouse_0": (38.2, 40.1, 39.0, 56.76),
+    "gue/mouse_2": (79.8, 85.5, 81.2, 79.32), "gue/mouse_3": (77.6, 81.4, 79.2, 66.47),
+    "gue/mouse_4": (42.6, 48.7, 40.1, 52.66), "gue/prom_core_all": (64.8, 68.2, 66.2, 69.37),
+    "gue/prom_core_notata": (64.5, 67.2, 63.1, 68.04), "gue/prom_core_tata": (72.3, 78.2, 74.7, 74.17),
+    "gue/prom_300_tata": (56.1, 58.2, 57.9, 71.59), "gue/splice": (78.2, 80.0, 75.2, 84.99),
+}
+
+
+def _stats(values: list[float]) -> tuple[float, float, int]:
+    vals = [v for v in values if v is not None and not math.isnan(v)]
+    if not vals:
+        return float("nan"), float("nan"), 0
+    return float(np.mean(vals)), float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0, len(vals)
+
+
+def aggregate(rows: Iterable[dict[str, Any]], metric: str = "mcc") -> dict[str, dict[str, dict[str, Any]]]:
+    """{dataset: {model: {mean, std, n, params, flops, seconds_per_step}}} over main + classical rows."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r.get("kind") in ("main", "classical") and r.get("test"):
+            groups[(r["dataset"], r["variant"])].append(r)
+    out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for (ds, model), rs in groups.items():
+        mean, std, n = _stats([r["test"].get(metric) for r in rs])
+        out[ds][model] = {"mean": mean, "std": std, "n": n, "params": rs[0].get("params"),
+                          "flops": rs[0].get("flops"),
+                          "seconds_per_step": _stats([r.get("seconds_per_step") for r in rs])[0] if model in DEEP else None,
+                          "n_train": rs[0].get("n_train")}
+    return dict(out)
+
+
+def _fmt(cell: dict[str, Any] | None, bold: bool) -> str:
+    if not cell or cell["n"] == 0:
+        return "—"
+    s = f"{100 * cell['mean']:.1f} ± {100 * cell['std']:.1f}" if cell["n"] > 1 else f"{100 * cell['mean']:.1f}"
+    return f"**{s}**" if bold else s
+
+
+def markdown_table(agg: dict[str, dict[str, dict[str, Any]]], metric: str = "mcc") -> str:
+    """Datasets x models, metric x100 mean ± std, best cell per dataset in bold (classical included)."""
+    models = [m for m in (*DEEP, *CLASSICAL) if any(m in v for v in agg.values())]
+    lines = [f"| dataset | " + " | ".join(COLUMN_NAMES[m] for m in models) + " |", "|---" * (len(models) + 1) + "|"]
+    for ds, cells in agg.items():
+        best = max((c["mean"] for c in cells.values() if c["n"] and not math.isnan(c["mean"])), default=None)
+        lines.append(f"| {ds} | " + " | ".join(_fmt(cells.get(m), best is not None and cells.get(m) is not None
+                                                      and cells[m]["n"] > 0 and cells[m]["mean"] == best)
+                                               for m in models) + " |")
+    params = {m: next((c[m]["params"] for c in agg.values() if m in c and c[m]["params"]), None) for m in DEEP}
+    flops = {m: next((c[m]["flops"] for c in agg.values() if m in c and c[m]["flops"]), None) for m in DEEP}
+    note = ", ".join(f"{COLUMN_NAMES[m]} {params[m]:,} params" + (f" / {flops[m] / 1e6:.1f} MFLOPs per sequence"
+                                                                  if flops[m] else "")
+                     for m in DEEP if params.get(m))
+    if note:
+        lines.append("")
+        lines.append(f"Model sizes: {note} (FLOPs at the first dataset's median length).")
+    return "\n".join(lines)
+
+
+def paper_comparison_table(agg: dict[str, dict[str, dict[str, Any]]], metric: str = "mcc") -> str:
+    """Our MCC beside the paper's Table 3 (and DNABERT-2) for the GUE tasks present."""
+    lines = ["| task | ours baseline | ours LKAN | ours CKAN | GC-only LR | k-mer LR | paper baseline | paper LKAN | paper CKAN | DNABERT-2 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    any_row = False
+    for ds, cells in agg.items():
+        if ds not in PAPER_GUE:
+            continue
+        any_row = True
+        pb, pl, pc, bert = PAPER_GUE[ds]
+        ours = [_fmt(cells.get(m), False) for m in (*DEEP, *CLASSICAL)]
+        lines.append(f"| {ds} | " + " | ".join(ours) + f" | {pb} | {pl} | {pc} | {bert} |")
+    return "\n".join(lines) if any_row else ""
+
+
+def write_reports(rows: list[dict[str, Any]], output_dir: str | Path, title: str = "Benchmark",
+                  notes: str = "") -> dict[str, Path]:
+    """Write results.md, results.csv, results.json and PNG plots into `output_dir`; return their paths."""
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    agg = aggregate(rows)
+    paths: dict[str, Path] = {}
+    md = [f"# {title}", "", "Test MCC × 100, mean ± std over runs; best per dataset in bold "
+          "(classical baselines included).", "", markdown_table(agg)]
+    cmp = paper_comparison_table(agg)
+    if cmp:
+        md += ["", "## Beside the paper (Table 3, GUE) and DNABERT-2", "",
+               "Paper columns: 5 folds, ~2.6-5M-parameter models, 10 epochs on full training sets (GPU).", "", cmp]
+    sweeps = _sweep_tables(rows)
+    if sweeps:
+        md += ["", sweeps]
+    if notes:
+        md += ["", notes]
+    plots = write_plots(rows, out)
+    if plots:
+        md += ["", "## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots.values()]
+    paths["markdown"] = out / "results.md"
+    paths["markdown"].write_text("\n".join(md) + "\n")
+    paths["json"] = out / "results.json"
+    paths["json"].write_text(json.dumps({"summary": agg, "runs": rows}, indent=2, default=str))
+    paths["csv"] = out / "results.csv"
+    with open(paths["csv"], "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["dataset", "model", "mcc_mean", "mcc_std", "runs", "params", "flops_per_sequence",
+                    "seconds_per_step", "n_train"])
+        for ds, cells in agg.items():
+            for m, c in cells.items():
+                w.writerow([ds, m, c["mean"], c["std"], c["n"], c["params"], c["flops"], c["seconds_per_step"],
+                            c["n_train"]])
+    paths.update(plots)
+    return paths
+
+
+def _sweep_tables(rows: list[dict[str, Any]]) -> str:
+    parts = []
+    grid = sorted((r for r in rows if r.get("kind") == "grid"), key=lambda r: r["grid_size"])
+    if grid:
+        parts += ["## Grid-size sweep (LKAN, fixed widths)", "", "| grid | params | s/step | test MCC ×100 |",
+                  "|---|---|---|---|"]
+        parts += [f"| {r['grid_size']} | {r['params']:,} | {r['seconds_per_step']:.3f} | {100 * r['test']['mcc']:.1f} |"
+                  for r in grid]
+    abl = sorted((r for r in rows if r.get("kind") == "ablation"), key=lambda r: r["blocks_replaced"])
+    if abl:
+        parts += ["", "## Blocks replaced (LKAN SE in the first n stages; 0 = baseline)", "",
+                  "| n | params | test MCC ×100 |", "|---|---|---|"]
+        parts += [f"| {r['blocks_replaced']} | {r['params']:,} | {100 * r['test']['mcc']:.1f} |" for r in abl]
+    return "\n".join(parts)
+
+
+def write_plots(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
+    """PNG plots: MCC vs params and vs FLOPs per variant; grid size vs params and step time; ablation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths: dict[str, Path] = {}
+    main = [r for r in rows if r.get("kind") == "main" and r.get("test")]
+    colors = {"baseline": "tab:blue", "lkan": "tab:orange", "ckan": "tab:green"}
+    for key, label in (("params", "parameters"), ("flops", "FLOPs per sequence")):
+        pts = [r for r in main if r.get(key)]
+        if not pts:
+            continue
+        fig, ax = plt.subplots(figsize=(5, 4))
+        for v in DEEP:
+            xs = [r[key] for r in pts if r["variant"] == v]
+            ys = [100 * r["test"]["mcc"] for r in pts if r["variant"] == v]
+            if xs:
+                ax.scatter(xs, ys, label=v, color=colors[v], alpha=0.7)
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("test MCC ×100")
+        ax.legend()
+        ax.set_title(f"MCC vs {label}")
+        fig.tight_layout()
+        paths[f"mcc_vs_{key}"] = out / f"mcc_vs_{key}.png"
+        fig.savefig(paths[f"mcc_vs_{key}"], dpi=110)
+        plt.close(fig)
+    grid = sorted((r for r in rows if r.get("kind") == "grid"), key=lambda r: r["grid_size"])
+    if grid:
+        fig, ax1 = plt.subplots(figsize=(5, 4))
+        g = [r["grid_size"] for r in grid]
+        ax1.plot(g, [r["params"] for r in grid], "o-", color="tab:orange", label="parameters")
+        ax1.set_xlabel("KAN grid size")
+        ax1.set_ylabel("parameters")
+        ax2 = ax1.twinx()
+        ax2.plot(g, [r["seconds_per_step"] for r in grid], "s--", color="tab:gray", label="s / step")
+        ax2.set_ylabel("seconds per training step")
+        ax1.set_title("Grid size vs parameters and step time")
+        fig.tight_layout()
+        paths["grid_size"] = out / "grid_size.png"
+        fig.savefig(paths["grid_size"], dpi=110)
+        plt.close(fig)
+    abl = sorted((r for r in rows if r.get("kind") == "ablation"), key=lambda r: r["blocks_replaced"])
+    if abl:
+        fig, ax = plt.subplots(figsize=(5, 4))
+        ax.plot([r["blocks_replaced"] for r in abl], [100 * r["test"]["mcc"] for r in abl], "o-")
+        ax.set_xlabel("stages with KAN squeeze-excitation")
+        ax.set_ylabel("test MCC ×100")
+        ax.set_title("Blocks-replaced ablation")
+        fig.tight_layout()
+        paths["ablation"] = out / "ablation.png"
+        fig.savefig(paths["ablation"], dpi=110)
+        plt.close(fig)
+    return paths

@@ -1,0 +1,46 @@
+"""The benchmark runner and its reports (tables with bold best, CSV/JSON, plots, sweeps, resume)."""
+from __future__ import annotations
+
+import json
+
+from kan_genomics_hf.evaluation.benchmark import BenchmarkConfig, load_rows, run_benchmark
+from kan_genomics_hf.evaluation.report import aggregate, markdown_table, paper_comparison_table, write_reports
+
+
+def test_tiny_benchmark_with_sweeps_and_reports(tmp_path):
+    cfg = BenchmarkConfig(
+        datasets=["synthetic"], output_dir=str(tmp_path), variants=["baseline", "lkan"], size=None,
+        config_overrides={"block_sizes": [8, 8], "kernel_size": 3}, runs=2, epochs=1, batch_size=64,
+        learning_rate=5e-3, dataset_options={"synthetic": {"n_train": 64, "n_validation": 40, "n_test": 40,
+                                                           "length": 48}},
+        grid_sizes=[3, 6], ablation_blocks=True, progress=False)
+    rows = run_benchmark(cfg)
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("main") == 4 and kinds.count("classical") == 2
+    assert kinds.count("grid") == 2 and kinds.count("ablation") == 2
+    grid = sorted((r for r in rows if r["kind"] == "grid"), key=lambda r: r["grid_size"])
+    assert grid[0]["params"] < grid[1]["params"]  # a larger grid costs parameters
+    paths = write_reports(rows, tmp_path, title="tiny")
+    md = paths["markdown"].read_text()
+    assert "**" in md and "k-mer LR" in md and "Grid-size sweep" in md and "Blocks replaced" in md
+    assert " ± " in md  # two runs -> mean ± std
+    assert json.loads(paths["json"].read_text())["summary"]["synthetic"]["lkan"]["n"] == 2
+    assert paths["csv"].read_text().startswith("dataset,model,mcc_mean")
+    for key in ("mcc_vs_params", "grid_size", "ablation"):
+        assert paths[key].stat().st_size > 1000
+    # a rerun finds everything done in runs.jsonl and trains nothing
+    n_lines = len((tmp_path / "runs.jsonl").read_text().splitlines())
+    run_benchmark(cfg)
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == n_lines
+    assert len(load_rows(tmp_path)) == len(rows)
+
+
+def test_paper_table_and_bold_best():
+    rows = [{"dataset": "gue/tf_0", "variant": v, "kind": "main", "test": {"mcc": m}, "params": 10, "flops": None}
+            for v, m in (("baseline", 0.5), ("lkan", 0.6), ("ckan", 0.55))]
+    rows.append({"dataset": "gue/tf_0", "variant": "kmer_lr", "kind": "classical", "test": {"mcc": 0.58}, "params": 3})
+    agg = aggregate(rows)
+    table = markdown_table(agg)
+    assert "**60.0**" in table and "**58.0**" not in table
+    cmp = paper_comparison_table(agg)
+    assert "65.1" in cmp and "67.4" in cmp and "71.99" in cmp
