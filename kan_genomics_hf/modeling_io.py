@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,32 +19,15 @@ WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
 def save_classifier(model: Any, tokenizer: Any, directory: str | os.PathLike, **save_kwargs: Any) -> Path:
     """Save model + tokenizer + remote code into ``directory`` atomically; returns the folder path."""
     from .modeling.modeling_legnet import write_remote_code
+    from .training.checkpointing import atomic_directory
 
-    target = Path(directory)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
+    with atomic_directory(directory) as tmp:
         if getattr(model.config, "max_sequence_length", None):
             tokenizer.model_max_length = int(model.config.max_sequence_length)
         model.save_pretrained(tmp, **save_kwargs)
         tokenizer.save_pretrained(tmp)
         write_remote_code(tmp)
-        _replace_dir(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Move ``src`` to ``dst``, replacing an existing ``dst`` with a rename (never a half-written folder)."""
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
-        os.replace(dst, old)
-        os.replace(src, dst)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(src, dst)
+    return Path(directory)
 
 
 def check_checkpoint_folder(directory: str | os.PathLike) -> None:

@@ -84,49 +84,58 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def time_training_step(
-    model: nn.Module, batch: dict[str, torch.Tensor], repeats: int = 5, warmup: int = 1, max_seconds: float = 60.0
-) -> float:
-    """Median seconds of forward + backward + AdamW step on ``batch`` (stops early after ``max_seconds``)."""
+def train_step_seconds(model: nn.Module, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor]) -> float:
+    """Seconds of one forward + backward + optimizer step (device-synchronised)."""
     device = next(model.parameters()).device
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     model.train()
-    times: list[float] = []
-    start_all = time.perf_counter()
-    for i in range(warmup + repeats):
+    _sync(device)
+    t0 = time.perf_counter()
+    optimizer.zero_grad(set_to_none=True)
+    model(**batch).loss.backward()
+    optimizer.step()
+    _sync(device)
+    return time.perf_counter() - t0
+
+
+def inference_seconds(model: nn.Module, batch: dict[str, torch.Tensor]) -> float:
+    """Seconds of one eval-mode, no-grad forward on ``batch`` without its labels (device-synchronised)."""
+    device = next(model.parameters()).device
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    with _eval_mode(model), torch.inference_mode():
         _sync(device)
         t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        model(**batch).loss.backward()
-        opt.step()
+        model(**inputs)
         _sync(device)
+    return time.perf_counter() - t0
+
+
+def median_seconds(measure: Callable[[], float], repeats: int = 5, warmup: int = 1, max_seconds: float = 60.0) -> float:
+    """Median of ``repeats`` calls of ``measure`` after ``warmup`` calls (stops early after ``max_seconds``)."""
+    times: list[float] = []
+    start = time.perf_counter()
+    for i in range(warmup + repeats):
+        t = measure()
         if i >= warmup:
-            times.append(time.perf_counter() - t0)
-        if times and time.perf_counter() - start_all > max_seconds:
+            times.append(t)
+        if times and time.perf_counter() - start > max_seconds:
             break
     times.sort()
     return times[len(times) // 2]
+
+
+def time_training_step(
+    model: nn.Module, batch: dict[str, torch.Tensor], repeats: int = 5, warmup: int = 1, max_seconds: float = 60.0
+) -> float:
+    """Median seconds of forward + backward + AdamW step on ``batch``."""
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    return median_seconds(lambda: train_step_seconds(model, opt, batch), repeats, warmup, max_seconds)
 
 
 def time_inference(
     model: nn.Module, batch: dict[str, torch.Tensor], repeats: int = 5, warmup: int = 1, max_seconds: float = 60.0
 ) -> float:
     """Median seconds of one no-grad eval forward on ``batch``."""
-    device = next(model.parameters()).device
-    times: list[float] = []
-    start_all = time.perf_counter()
-    with _eval_mode(model), torch.inference_mode():
-        for i in range(warmup + repeats):
-            _sync(device)
-            t0 = time.perf_counter()
-            model(**{k: v for k, v in batch.items() if k != "labels"})
-            _sync(device)
-            if i >= warmup:
-                times.append(time.perf_counter() - t0)
-            if times and time.perf_counter() - start_all > max_seconds:
-                break
-    times.sort()
-    return times[len(times) // 2]
+    return median_seconds(lambda: inference_seconds(model, batch), repeats, warmup, max_seconds)
 
 
 def make_batch(batch_size: int, length: int, num_labels: int, device: Any = "cpu", seed: int = 0) -> dict[str, torch.Tensor]:

@@ -25,7 +25,13 @@ import torch
 from tqdm import tqdm
 
 from kan_genomics_hf import LegNetConfig, LegNetForSequenceClassification, count_parameters, preset_config
-from kan_genomics_hf.profiling import count_flops_per_sequence, make_batch, training_memory_bytes
+from kan_genomics_hf.profiling import (
+    count_flops_per_sequence,
+    inference_seconds,
+    make_batch,
+    train_step_seconds,
+    training_memory_bytes,
+)
 
 
 def build_specs(size: str, num_labels: int) -> list[dict]:
@@ -41,21 +47,6 @@ def build_specs(size: str, num_labels: int) -> list[dict]:
         ("authors' configs", "ckan (stem+head)", LegNetConfig(variant="ckan", num_labels=num_labels)),
     ]
     return [{"group": g, "name": n, "config": c} for g, n, c in specs]
-
-
-def train_step(model: torch.nn.Module, opt: torch.optim.Optimizer, batch: dict) -> float:
-    t0 = time.perf_counter()
-    opt.zero_grad(set_to_none=True)
-    model(**batch).loss.backward()
-    opt.step()
-    return time.perf_counter() - t0
-
-
-@torch.inference_mode()
-def infer(model: torch.nn.Module, batch: dict) -> float:
-    t0 = time.perf_counter()
-    model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-    return time.perf_counter() - t0
 
 
 def fmt_ratio(v: float, base: float) -> str:
@@ -136,10 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     total = args.warmup + args.rounds
     for r in tqdm(range(total), desc="interleaved timing rounds"):
         for model, opt, row in zip(models, opts, rows):
-            model.train()
-            t_train = train_step(model, opt, batch)
-            model.eval()
-            t_inf = infer(model, batch)
+            t_train = train_step_seconds(model, opt, batch)
+            t_inf = inference_seconds(model, batch)
             if r >= args.warmup:
                 row["train_times"].append(t_train)
                 row["infer_times"].append(t_inf)

@@ -11,6 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from classifier_threads import one_torch_thread  # noqa: F401  (autouse fixture)
 from kan_genomics_hf import DNATokenizer, LegNetConfig, LegNetForSequenceClassification, save_classifier
 
 SEQS = ["ACGTACGTAAGGCTTAGC", "ACG", "TTTTGGGGCCCCAAAATTACGT", "nnACGTRYAcg"]
