@@ -35,6 +35,18 @@ _EXPORTS: dict[str, str] = {
     "rank_edges": ".interpret.kan_edges",
     "prune_edges": ".interpret.kan_edges",
     "count_flops_per_sequence": ".profiling",
+    "load_genomic_dataset": ".data.loading",
+    "build_flipon_dataset": ".data.flipon",
+    "summarize_dataset": ".data.summary",
+    "DNACollator": ".data.collate",
+    "TrainingArguments": ".training.trainer",
+    "train_classifier": ".training.trainer",
+    "classification_metrics": ".evaluation.metrics",
+    "run_baselines": ".evaluation.baselines",
+    "BenchmarkConfig": ".evaluation.benchmark",
+    "run_benchmark": ".evaluation.benchmark",
+    "write_model_card": ".hub.model_card",
+    "push_folder": ".hub.push",
 }
 
 

@@ -48,6 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sweep-dataset", default=None, help="dataset for sweep/ablation (default: first)")
     p.add_argument("--keep-models", action="store_true", help="keep every run's saved model")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--merge", nargs="+", default=None, metavar="DIR",
+                   help="train nothing: merge the runs.jsonl of these benchmark folders (e.g. parallel shards) "
+                        "and write the reports into --output-dir")
     add_runtime_args(p)
 
 
@@ -89,6 +92,15 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.report import write_reports
 
     cfg = config_from_args(args)
+    if args.merge:
+        from ..evaluation.benchmark import load_rows
+
+        rows = [row for folder in args.merge for row in load_rows(folder)]
+        if not rows:
+            return fail("no finished runs in " + ", ".join(args.merge))
+        paths = write_reports(rows, cfg.output_dir, title="kan-genomics benchmark")
+        print(paths["markdown"].read_text())
+        return 0
     try:
         rows = run_benchmark(cfg)
     except (ValueError, FileNotFoundError, ConnectionError) as err:

@@ -120,12 +120,15 @@ def run(args: argparse.Namespace) -> int:
 
         m, tok = load_model_and_tokenizer(str(models_dir / "legnet-lkan"))
         probs = predict(m, tok, examples["sequence"])
-        preds = [{"label": str(int(p.argmax())), "score": float(p.max())} for p in probs]
+        preds = [{"label": m.config.id2label.get(int(p.argmax()), str(int(p.argmax()))), "score": float(p.max())}
+                 for p in probs]
     shown = []
     for seq, label, pred in zip(examples["sequence"], examples["label"], preds):
         top = pred[0] if isinstance(pred, list) else pred
-        shown.append({"sequence": seq, "true_label": int(label), "prediction": top})
-        print(f"  {seq[:40]}...  true {label}  predicted {top}")
+        names = dd["test"].features["label"].names
+        shown.append({"sequence": seq, "true_label": names[int(label)], "predicted_label": str(top.get("label")),
+                      "score": round(float(top.get("score", float("nan"))), 4)})
+        print(f"  {seq[:40]}...  true {names[int(label)]:<10}  predicted {top.get('label')} ({top.get('score', 0):.3f})")
 
     plots = write_plots(rows, out)
     plots.update(_extra_plots(rows, out))
@@ -137,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
           "Models (Hugging Face folders with model cards): " + ", ".join(
               f"`models/legnet-{v}`" for v in VARIANTS), "",
           "## Pipeline examples (LKAN)", "", "| sequence | true | predicted |", "|---|---|---|"]
-    md += [f"| `{e['sequence'][:30]}…` | {e['true_label']} | {e['prediction']} |" for e in shown]
+    md += [f"| `{e['sequence'][:30]}…` | {e['true_label']} | {e['predicted_label']} ({e['score']:.3f}) |" for e in shown]
     md += ["", f"Total time {total:.0f} s.", "", "## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots.values()]
     (out / "results.md").write_text("\n".join(md) + "\n")
     (out / "results.json").write_text(json.dumps({"dataset": options, "rows": rows, "pipeline_examples": shown,

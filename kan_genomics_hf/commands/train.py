@@ -68,8 +68,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.push_to_hub and not args.hub_model_id:
         return fail("--push-to-hub needs --hub-model-id user/name")
+    import os
+
+    is_main = int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0"))) == 0  # under accelerate launch
     try:
-        dd = load_dataset_from_args(args)
+        dd = load_dataset_from_args(args, print_summary=is_main)
     except (ValueError, FileNotFoundError, ConnectionError) as err:
         return fail(str(err))
     num_labels = dd["train"].features["label"].num_classes
@@ -82,9 +85,10 @@ def run(args: argparse.Namespace) -> int:
 
     torch.manual_seed(args.seed)
     model = build_model(config)
-    print(f"model: {args.variant}, {count_params(model):,} parameters, {num_labels} labels")
+    if is_main:
+        print(f"model: {args.variant}, {count_params(model):,} parameters, {num_labels} labels")
     baselines = None
-    if not args.no_baselines:
+    if not args.no_baselines and is_main:
         baselines = run_baselines(dd, seed=args.seed)
         for name, res in baselines.items():
             print(f"classical baseline {name}: test MCC {res['metrics']['mcc']:.4f}")
@@ -106,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(err))
     except FileExistsError as err:
         return fail(str(err))
-    print(json.dumps({"best_dir": result.best_dir, "best_epoch": result.best_epoch, "test": result.test,
-                      "hub_url": result.hub_url}, indent=2))
+    if is_main:
+        print(json.dumps({"best_dir": result.best_dir, "best_epoch": result.best_epoch, "test": result.test,
+                          "hub_url": result.hub_url}, indent=2))
     return 0
