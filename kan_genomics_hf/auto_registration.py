@@ -37,6 +37,9 @@ def register_pipeline_task() -> None:
     """Make pipeline("dna-classification", ...) available (idempotent)."""
     if "pipeline" in _done:
         return
+    module = sys.modules.get(__package__ + ".pipelines.dna_classification")
+    if module is not None and getattr(getattr(module, "__spec__", None), "_initializing", False):
+        return  # that module is being imported right now and registers the task itself when it finishes
     from .pipelines.dna_classification import register_dna_classification_pipeline
 
     register_dna_classification_pipeline()

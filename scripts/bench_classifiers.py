@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from kan_genomics_hf import LegNetConfig, LegNetForSequenceClassification, count_parameters, preset_config
+from kan_genomics_hf import DNATokenizer, LegNetConfig, LegNetForSequenceClassification, count_parameters, preset_config
 from kan_genomics_hf.profiling import (
     count_flops_per_sequence,
     inference_seconds,
@@ -47,6 +47,23 @@ def build_specs(size: str, num_labels: int) -> list[dict]:
         ("authors' configs", "ckan (stem+head)", LegNetConfig(variant="ckan", num_labels=num_labels)),
     ]
     return [{"group": g, "name": n, "config": c} for g, n, c in specs]
+
+
+def tokenizer_throughput(n: int = 100_000, length: int = 200) -> dict:
+    """Seconds to tokenize n random sequences of ``length`` bp into padded tensors (best of 3)."""
+    import random
+
+    rng = random.Random(0)
+    seqs = ["".join(rng.choices("ACGT", k=length)) for _ in range(n)]
+    tok = DNATokenizer()
+    best = min(_timed(lambda: tok(seqs, padding=True, return_tensors="pt")) for _ in range(3))
+    return {"sequences": n, "length": length, "seconds": best, "sequences_per_s": n / best}
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def fmt_ratio(v: float, base: float) -> str:
@@ -82,6 +99,13 @@ def markdown(rows: list[dict], meta: dict) -> str:
                 f"{r['train_memory_mb']:.0f} | {fmt_ratio(r['train_memory_mb'], base['train_memory_mb'])} |"
             )
         lines.append("")
+    t = meta["tokenizer"]
+    fastest = max(r["inference_seq_per_s"] for r in rows)
+    lines.append(
+        f"Tokenizer: {t['sequences']:,} x {t['length']} bp -> padded tensors in {t['seconds']:.2f} s "
+        f"({t['sequences_per_s']:,.0f} sequences/s = {t['sequences_per_s'] / fastest:.0f}x the fastest model's "
+        "inference rate above)."
+    )
     return "\n".join(lines)
 
 
@@ -123,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         })
         models.append(model)
         opts.append(torch.optim.AdamW(model.parameters(), lr=1e-4))
+    tok_stats = tokenizer_throughput(length=args.length)
     rounds_done = 0
     total = args.warmup + args.rounds
     for r in tqdm(range(total), desc="interleaved timing rounds"):
@@ -154,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         "device": str(device) if device.type == "cuda" else f"CPU ({platform.processor() or platform.machine()})",
         "threads": args.threads, "batch_size": args.batch_size, "length": args.length, "rounds": rounds_done,
         "warmup": args.warmup, "torch": torch.__version__, "size": args.size, "wall_s": time.perf_counter() - start,
+        "tokenizer": tok_stats,
         "command": " ".join([os.path.basename(sys.executable), "scripts/bench_classifiers.py", *(argv or sys.argv[1:])]),
     }
     out = Path(args.output_dir)

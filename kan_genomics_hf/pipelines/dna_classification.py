@@ -230,3 +230,7 @@ def register_dna_classification_pipeline() -> None:
         pt_model=AutoModelForSequenceClassification,
         type="text",
     )
+
+
+# importing this module (e.g. via `kan_genomics_hf.DNAClassificationPipeline`) makes the task available
+register_dna_classification_pipeline()
