@@ -18,8 +18,9 @@ This file is self-contained (shipped verbatim as Hub remote code): it imports on
 """
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Callable, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterator, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -55,39 +56,75 @@ def _grid_view(t: Tensor, n_rest: int) -> Tensor:
     return t.reshape(t.shape + (1,) * n_rest)
 
 
+def _inplace_ok(*tensors: Tensor) -> bool:
+    """In-place elementwise passes are used in eager mode when no autograd graph is being recorded
+    through them (inside our Functions, or for inputs that do not require grad)."""
+    if torch.compiler.is_compiling():
+        return False
+    return not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
+
+
 def _closed_form_kernel(
     d: Tensor, order: int, need_value: bool, need_deriv: bool, inplace: bool
 ) -> Tuple[Optional[Tensor], Optional[Tensor]]:
     """V, D of the centred cardinal B-spline of ``order`` (1-3) at offsets d; see _CLOSED_FORM_CONSTANTS.
-    With ``inplace`` the storage of d is reused (eager mode: fewer passes and allocations)."""
+    With ``inplace`` (eager, no autograd recording) d's storage is reused: fewer passes and allocations."""
+    if not inplace:
+        return _closed_form_functional(d, order, need_value, need_deriv)
     s = torch.sign(d) if need_deriv else None
-    v = d.abs_() if inplace else d.abs()
+    v = d.abs_()
     if order == 1:
-        b = (v.neg_().add_(1.0) if inplace else 1.0 - v).clamp_(min=0.0)
-        deriv = s * (b > 0).to(b.dtype) if s is not None else None
+        b = v.neg_().add_(1.0).clamp_(min=0.0)
+        deriv = s.mul_(b > 0) if s is not None else None
         return (b if need_value else None), deriv
     half = 0.5 * (order + 1)
     b = torch.rsub(v, half - 1.0).clamp_(min=0.0)  # (half-1-v)+
-    an = (v.sub_(half) if inplace else v - half).clamp_(max=0.0)  # -(half-v)+
+    an = v.sub_(half).clamp_(max=0.0)  # -(half-v)+, in d's storage
     value = deriv = None
     if order == 2:
         if need_deriv:
             deriv = torch.add(an, b, alpha=3.0).mul_(s)  # (3b - a) s
         if need_value:
-            value = an.mul_(an) if inplace else an * an
-            value = value.sub_(b.mul_(b), alpha=3.0)  # a^2 - 3 b^2
+            value = an.mul_(an).sub_(b.mul_(b), alpha=3.0)  # a^2 - 3 b^2
         return value, deriv
-    # order 3
-    if need_deriv:
+    if need_deriv:  # order 3
         a2 = an * an
         b2 = b * b
         if need_value:
-            value = an.mul_(a2) if inplace else an * a2
-            value = value.add_(b2 * b, alpha=4.0)  # -a^3 + 4 b^3
+            value = an.mul_(a2).add_(b.mul_(b2), alpha=4.0)  # -a^3 + 4 b^3
         deriv = a2.sub_(b2, alpha=4.0).mul_(s)  # (a^2 - 4 b^2) s
     elif need_value:
-        value = an.pow_(3) if inplace else an.pow(3)
-        value = value.add_(b.pow_(3), alpha=4.0)
+        value = an.pow_(3).add_(b.pow_(3), alpha=4.0)
+    return value, deriv
+
+
+def _closed_form_functional(
+    d: Tensor, order: int, need_value: bool, need_deriv: bool
+) -> Tuple[Optional[Tensor], Optional[Tensor]]:
+    """Out-of-place twin of ``_closed_form_kernel`` (torch.compile, autograd recording, double backward)."""
+    v = d.abs()
+    s = torch.sign(d)
+    value = deriv = None
+    if order == 1:
+        b = torch.clamp(1.0 - v, min=0.0)
+        if need_deriv:
+            deriv = s * (b > 0).to(b.dtype)
+        return (b if need_value else None), deriv
+    half = 0.5 * (order + 1)
+    b = torch.clamp((half - 1.0) - v, min=0.0)
+    an = torch.clamp(v - half, max=0.0)
+    if order == 2:
+        if need_value:
+            value = an * an - 3.0 * (b * b)
+        if need_deriv:
+            deriv = (an + 3.0 * b) * s
+        return value, deriv
+    a2 = an * an
+    b2 = b * b
+    if need_value:
+        value = an * a2 + 4.0 * (b2 * b)
+    if need_deriv:
+        deriv = (a2 - 4.0 * b2) * s
     return value, deriv
 
 
@@ -144,7 +181,7 @@ def _expand(
     n_rest = x.dim() - 2
     m = grid.shape[1]
     nb = m - order - 1
-    inplace = not torch.compiler.is_compiling()
+    inplace = _inplace_ok(x)
     feats: Optional[Tensor] = None
     if uniform and 1 <= order <= 3:
         # u measured from the grid's midpoint (|u| <= (m-1)/2 inside the grid): halves fp32 rounding
@@ -309,7 +346,7 @@ class _KANLinearFn(torch.autograd.Function):
         need_x = ctx.needs_input_grad[0]
         need_w = any(ctx.needs_input_grad[1:4])
         with_silu = base_weight is not None
-        inplace = not torch.compiler.is_compiling()
+        inplace = _inplace_ok(x, grad_out)
         feats, dsilu, deriv, cv, dscale = _expand(
             x, grid, ctx.order, ctx.uniform, with_silu, need_w, need_x, slot_axis=1
         )
@@ -392,7 +429,7 @@ class _KANConv1dFn(torch.autograd.Function):
         need_x = ctx.needs_input_grad[0]
         need_w = any(ctx.needs_input_grad[1:4])
         with_silu = base_weight is not None
-        inplace = not torch.compiler.is_compiling()
+        inplace = _inplace_ok(x, grad_out)
         xp = F.pad(x, pad) if (pad[0] or pad[1]) else x
         # the conv backward needs the input (feats) for the weight grad; for the input grad only its shape
         feats, dsilu, deriv, cv, dscale = _expand(xp, grid, order, uniform, with_silu, True, need_x)
@@ -454,6 +491,24 @@ def _grid_is_uniform(grid: Tensor) -> bool:
     d = g[:, 1:] - g[:, :-1]
     h = (g[:, -1:] - g[:, :1]) / d.shape[1]
     return bool(((d - h).abs() <= _UNIFORM_RTOL * h.abs() + 1e-12).all()) and bool((h > 0).all())
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run the small float64 fits single-threaded: they are tiny, and batched LAPACK calls inside an
+    OpenMP region stall for ~1 s each on an oversubscribed CPU (measured on a shared 2-core machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
+def _lstsq(a: Tensor, b: Tensor) -> Tensor:
+    """Minimum-norm least squares (float64, CPU; rank-revealing QR handles rank-deficient systems,
+    e.g. fewer distinct data points than basis functions)."""
+    return torch.linalg.lstsq(a, b, driver="gelsy").solution
 
 
 def _should_init(t: Tensor) -> bool:
@@ -593,7 +648,8 @@ class _KANBase(nn.Module):
                 k = self.spline_order
                 pts = self.grid[:, k : self.grid.shape[1] - k].t()  # (G+1, rows)
                 noise = (torch.rand(pts.shape[0], cols, out) - 0.5) * (self.scale_noise / self.grid_size)
-                coeff = self._curve_to_coeff(self._expand_grid_points(pts, cols), noise)  # (out, cols, nb)
+                with _one_thread():
+                    coeff = self._curve_to_coeff(self._expand_grid_points(pts, cols), noise)  # (out, cols, nb)
                 factor = 1.0 if self.enable_standalone_scale_spline else self.scale_spline
                 self.spline_weight.copy_((factor * coeff).to(self.spline_weight))
         if self.spline_scaler is not None and _should_init(self.spline_scaler):
@@ -609,18 +665,24 @@ class _KANBase(nn.Module):
 
     def _curve_to_coeff(self, x: Tensor, y: Tensor) -> Tensor:
         """Least-squares spline coefficients (out, cols, nb) with B(x) @ c ~= y; x (P, cols), y (P, cols, out).
-        float64 on CPU, chunked over columns."""
+        float64 on CPU; columns sharing the same grid and points (the usual case at initialisation)
+        share one factorisation, so a layer costs one small solve instead of ``cols`` batched ones."""
         grid = self._col_grid().detach().to("cpu", torch.float64)
         x = x.detach().to("cpu", torch.float64)
         y = y.detach().to("cpu", torch.float64)
         cols, out = y.shape[1], y.shape[2]
+        keys, inverse = torch.unique(torch.cat([grid, x.t()], dim=1), dim=0, return_inverse=True)
+        if keys.shape[0] == 1:  # one shared grid: a single (P, nb) pseudo-inverse for every column
+            a, _ = _spline_basis(x[:, :1], grid[:1], self.spline_order, False)
+            sol = torch.linalg.pinv(a[:, 0]) @ y.reshape(x.shape[0], -1)  # (nb, cols*out)
+            return sol.reshape(self.num_basis, cols, out).permute(2, 1, 0).to(self.spline_weight.device)
         res = torch.empty(cols, self.num_basis, out, dtype=torch.float64)
-        step = max(1, _LSTSQ_CHUNK_ELEMENTS // max(1, x.shape[0] * max(out, self.num_basis)))
-        for s in range(0, cols, step):
-            e = min(cols, s + step)
-            a, _ = _spline_basis(x[:, s:e], grid[s:e], self.spline_order, False)  # (P, c, nb)
-            sol = torch.linalg.lstsq(a.transpose(0, 1), y[:, s:e].transpose(0, 1), driver="gelsd").solution
-            res[s:e] = sol
+        for u in range(keys.shape[0]):
+            idx = (inverse == u).nonzero().squeeze(1)
+            a, _ = _spline_basis(x[:, idx[:1]], grid[idx[:1]], self.spline_order, False)  # (P, 1, nb)
+            rhs = y[:, idx].reshape(x.shape[0], -1)  # (P, |idx|*out)
+            sol = torch.linalg.pinv(a[:, 0]) @ rhs  # min-norm least squares, (nb, |idx|*out)
+            res[idx] = sol.reshape(self.num_basis, idx.numel(), out).transpose(0, 1)
         return res.permute(2, 0, 1).to(self.spline_weight.device)
 
     # -- regulariser / readout ------------------------------------------------------------------
@@ -731,16 +793,22 @@ class KANLinear(_KANBase):
         self._check_input(x)
         return self._out_of_grid(x.detach().reshape(-1, self.in_features), 1)
 
-    @torch.no_grad()
     def update_grid(self, x: Tensor, margin: float = 0.01) -> None:
         """Refit the grid to the data x (..., in) (efficient-kan's adaptive/uniform mix with grid_eps)
         while preserving the layer's function: the new coefficients are a least-squares fit (float64,
         CPU, chunked per feature) of the old *unscaled* spline curves, so the scaler stays valid."""
         self._check_input(x)
-        x2 = x.detach().reshape(-1, self.in_features)
+        with torch.no_grad(), _one_thread():
+            self._update_grid(x.detach().reshape(-1, self.in_features), float(margin))
+
+    def _update_grid(self, x2: Tensor, margin: float) -> None:
         if x2.shape[0] < 2:
             raise ValueError(f"update_grid needs at least 2 samples, got {x2.shape[0]}")
+        if not math.isfinite(margin) or margin < 0:
+            raise ValueError(f"update_grid margin must be a finite number >= 0, got {margin}")
         xd = x2.to("cpu", torch.float64)
+        if not torch.isfinite(xd).all():
+            raise ValueError("update_grid input contains NaN or infinite values")
         old_grid = self.grid.detach().to("cpu", torch.float64)
         n = xd.shape[0]
         k, gs = self.spline_order, self.grid_size
@@ -762,7 +830,7 @@ class KANLinear(_KANBase):
             e = min(self.in_features, s + step_cols)
             b_old, _ = _spline_basis(xd[:, s:e], old_grid[s:e], k, old_uniform)  # (n, c, nb)
             b_new, _ = _spline_basis(xd[:, s:e], new_grid[s:e], k, False)
-            t = torch.linalg.lstsq(b_new.transpose(0, 1), b_old.transpose(0, 1), driver="gelsd").solution  # (c, nb, nb)
+            t = _lstsq(b_new.transpose(0, 1), b_old.transpose(0, 1))  # (c, nb, nb)
             new_w[:, s:e] = torch.einsum("cji,oci->ocj", t, w[:, s:e])
         self.grid.copy_(new_grid.to(self.grid))
         self.spline_weight.copy_(new_w.to(self.spline_weight))
