@@ -106,7 +106,8 @@ def write_reports(rows: list[dict[str, Any]], output_dir: str | Path, title: str
     cmp = paper_comparison_table(agg)
     if cmp:
         md += ["", "## Beside the paper (Table 3, GUE) and DNABERT-2", "",
-               "Paper columns: 5 folds, ~2.6-5M-parameter models, 10 epochs on full training sets (GPU).", "", cmp]
+               ("Paper columns: mean of 5 folds, full training sets, 10 epochs (authors' code: baseline 2.6M, "
+               "LKAN 5.0M parameters); DNABERT-2: 117M parameters. Ours: see settings below."), "", cmp]
     sweeps = _sweep_tables(rows)
     if sweeps:
         md += ["", sweeps]

@@ -209,7 +209,7 @@ def train_classifier(model, tokenizer, dataset, args: TrainingArguments, dataset
         if split not in dataset or len(dataset[split]) == 0:
             raise ValueError(f"dataset has no (or an empty) {split!r} split")
     resume_from = latest_checkpoint(ckpt_root) if args.resume else None
-    if not args.resume and accelerator.is_main_process and latest_checkpoint(ckpt_root) is not None:
+    if not args.resume and latest_checkpoint(ckpt_root) is not None:
         raise FileExistsError(f"{ckpt_root} already holds checkpoints: pass resume=True (--resume) to continue "
                               "or choose another output directory")
 
