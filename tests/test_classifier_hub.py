@@ -151,3 +151,19 @@ def test_pipeline_bad_inputs(checkpoint, tmp_path):
     assert len(small("ACGT" * 5, window=12, stride=4)["windows"]) == 3
     with pytest.raises(ValueError, match="exceeds the model's maximum of 12"):
         DNATokenizer.from_pretrained(tmp_path / "limited")(["ACGT" * 5])
+
+
+def test_pipeline_task_registered_whatever_the_import_order(tmp_path):
+    # the pipeline module itself triggers `import transformers.pipelines` here (a former circular-import trap)
+    code = (
+        "from kan_genomics_hf import *\n"
+        "from transformers.pipelines import PIPELINE_REGISTRY\n"
+        "assert 'dna-classification' in PIPELINE_REGISTRY.get_supported_tasks()\n"
+        "from transformers import AutoConfig\n"
+        "assert type(AutoConfig.for_model('kan_legnet')).__name__ == 'LegNetConfig'\n"
+    )
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=repo,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "registering with" not in proc.stderr
