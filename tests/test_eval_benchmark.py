@@ -44,3 +44,18 @@ def test_paper_table_and_bold_best():
     assert "**60.0**" in table and "**58.0**" not in table
     cmp = paper_comparison_table(agg)
     assert "65.1" in cmp and "67.4" in cmp and "71.99" in cmp
+
+
+def test_benchmark_cli_merge(tmp_path, capsys):
+    from kan_genomics_hf.cli import main
+
+    shard = tmp_path / "shard"
+    shard.mkdir()
+    rows = [{"run_key": f"gue/tf_0|main|{v}|seed{s}", "dataset": "gue/tf_0", "variant": v, "kind": "main",
+             "run": f"seed{s}", "test": {"mcc": 0.4 + 0.01 * s}, "params": 50000, "flops": 10**6}
+            for v in ("baseline", "lkan") for s in range(3)]
+    (shard / "runs.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert main(["benchmark", "--output-dir", str(tmp_path / "merged"), "--merge", str(shard)]) == 0
+    md = (tmp_path / "merged" / "results.md").read_text()
+    assert "41.0 ± 1.0" in md and "65.1" in md
+    assert main(["benchmark", "--output-dir", str(tmp_path / "m2"), "--merge", str(tmp_path / "empty")]) == 1
