@@ -11,6 +11,7 @@ excluded) and parameter count. Prints a Markdown table and writes JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -19,7 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 import torch
 import torch.nn.functional as F
@@ -117,11 +118,26 @@ def saved_bytes(model: nn.Module, fn: Callable[[Tensor], Tensor], x: Tensor) -> 
     return {"saved_bytes_total": total, "saved_activation_bytes": acts}
 
 
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence the profiler's C++ start/stop chatter on file descriptor 2."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
 def peak_memory(fn: Callable[[Tensor], None], x: Tensor) -> int:
     """Peak bytes allocated by torch on CPU during one fwd+bwd (profiler allocation events)."""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn(x)
     events = sorted(
         (ev.start_ns(), ev.nbytes()) for ev in prof.profiler.kineto_results.events() if ev.name() == "[memory]"
@@ -156,6 +172,7 @@ def bench_group(
     # candidates with few reps (the slow references) are timed in the interleaved loop only while they have reps left
     max_reps = max(reps.values())
     times: Dict[str, List[float]] = {n: [] for n in fns}
+    cpu: Dict[str, List[float]] = {n: [] for n in fns}
     names = list(fns)
     for _ in range(warmup):
         for n in names:
@@ -165,9 +182,10 @@ def bench_group(
         for n in order:
             if len(times[n]) >= reps[n]:
                 continue
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fwd_bwd(fns[n], x)
             times[n].append(time.perf_counter() - t0)
+            cpu[n].append(time.process_time() - c0)
     for name, fn in fns.items():
         sb = saved_bytes(models[name], fn, x)
         pk = peak_memory(lambda xx: fwd_bwd(fn, xx), x)
@@ -177,6 +195,7 @@ def bench_group(
                 "candidate": name,
                 "median_ms": 1e3 * statistics.median(times[name]),
                 "min_ms": 1e3 * min(times[name]),
+                "cpu_median_ms": 1e3 * statistics.median(cpu[name]),
                 "reps": len(times[name]),
                 "first_call_s": compile_s[name],
                 "peak_mb": pk / 2**20,
@@ -275,14 +294,15 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     lines = [
         f"torch {torch.__version__}; {threads} threads; linear batch {lb}, {lin}->{lout}; "
-        f"conv B={cb}, C={cc}->{cc}, L={cl}, K={ck}; fwd+bwd medians (candidates interleaved)",
+        f"conv B={cb}, C={cc}->{cc}, L={cl}, K={ck}; fwd+bwd medians (candidates interleaved); "
+        f"CPU ms = process CPU time (all threads)",
         "",
-        "| group | candidate | median ms | peak MB | saved act. MB | saved total MB | params | reps |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| group | candidate | median ms | CPU ms | peak MB | saved act. MB | saved total MB | params | reps |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['group']} | {r['candidate']} | {r['median_ms']:.1f} | {r['peak_mb']:.1f} | "
+            f"| {r['group']} | {r['candidate']} | {r['median_ms']:.1f} | {r['cpu_median_ms']:.1f} | {r['peak_mb']:.1f} | "
             f"{r['saved_activation_mb']:.2f} | {r['saved_total_mb']:.2f} | {r['params']:,} | {r['reps']} |"
         )
     lines += ["", "| target | value | goal | met |", "|---|---:|---|---|"]
@@ -296,6 +316,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
+        "command": " ".join([Path(sys.executable).name] + sys.argv),
         "torch": torch.__version__,
         "threads": threads,
         "cpu_count": os.cpu_count(),

@@ -440,3 +440,16 @@ def test_initialisation_equals_efficient_kan_recipe() -> None:
     torch.testing.assert_close(ours.base_weight, base)
     torch.testing.assert_close(ours.spline_weight, coeff.float(), atol=1e-7, rtol=1e-4)
     torch.testing.assert_close(ours.spline_scaler, scaler)
+
+
+def test_half_precision_module_keeps_float32_grid() -> None:
+    lin = KANLinear(4, 3).to(torch.bfloat16)
+    assert lin.grid.dtype == torch.float32 and lin.base_weight.dtype == torch.bfloat16
+    x = torch.rand(5, 4, dtype=torch.bfloat16, requires_grad=True)
+    y = lin(x)
+    y.float().sum().backward()
+    assert y.dtype == torch.bfloat16 and x.grad.dtype == torch.bfloat16
+    assert torch.isfinite(lin.spline_weight.grad.float()).all()
+    ref = KANLinear(4, 3)
+    ref.load_state_dict({k: v.float() for k, v in lin.state_dict().items()})
+    torch.testing.assert_close(y.float(), ref(x.float()), atol=0.05, rtol=0.05)

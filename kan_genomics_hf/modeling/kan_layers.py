@@ -30,14 +30,15 @@ __all__ = ["KANLinear", "KANConv1d"]
 
 # Relative tolerance under which a grid row counts as uniform (fp32 linspace rounding is ~1e-7).
 _UNIFORM_RTOL = 1e-5
-# Element budget of one least-squares chunk in update_grid / initialisation.
+# Element budget of one least-squares chunk (samples * features * basis) in update_grid.
 _LSTSQ_CHUNK_ELEMENTS = 1 << 22
 
 
 # ----------------------------------------------------------------------------------------------
 # B-spline basis (value and derivative)
 # ----------------------------------------------------------------------------------------------
-# Closed form on uniform grids: B_i(x) = N_k(u - i - (k+1)/2), u = (x - t_0)/h, with N_k the centred
+# Closed form on uniform grids: B_i(x) = N_k(u - c_i), u = (x - grid midpoint)/h, c_i the centre of
+# B_i's support in the same units (i + (k+1)/2 - (G+2k)/2), with N_k the centred
 # cardinal B-spline written with truncated powers of v = |d|:
 #   k=1: N = (1-v)+                     k=2: N = [(3/2-v)+^2 - 3 (1/2-v)+^2] / 2
 #   k=3: N = [(2-v)+^3 - 4 (1-v)+^3] / 6
@@ -185,8 +186,11 @@ def _expand(
     feats: Optional[Tensor] = None
     if uniform and 1 <= order <= 3:
         # u measured from the grid's midpoint (|u| <= (m-1)/2 inside the grid): halves fp32 rounding
-        mid = 0.5 * (grid[:, 0] + grid[:, -1])
-        h = (grid[:, -1] - grid[:, 0]) / (m - 1)
+        # amin/amax (== first/last knot of a sorted row) give contiguous per-feature vectors; under
+        # torch.compile this keeps the fused elementwise kernel's loads contiguous, i.e. vectorised
+        lo, hi = grid.amin(dim=1), grid.amax(dim=1)
+        mid = 0.5 * (lo + hi)
+        h = (hi - lo) / (m - 1)
         u = (xb - _grid_view(mid, n_rest)) / _grid_view(h, n_rest)
         centers = torch.arange(nb, device=x.device, dtype=dtype) + (0.5 * (order + 1) - 0.5 * (m - 1))
         centers = centers.reshape((nb,) + (1,) * (u.dim() - slot_axis))
@@ -614,6 +618,15 @@ class _KANBase(nn.Module):
         super().__setattr__(name, value)
         if name == "grid" and "_uniform" in self.__dict__:  # buffer replaced (e.g. transformers loading)
             self._refresh_uniform()
+
+    def _apply(self, fn, recurse=True):  # type: ignore[override]
+        """Keep the grid in at least float32 when the module is cast to half/bfloat16 (knots such as
+        -2.2 are not representable in bfloat16, which would make the grid non-uniform)."""
+        grid = self.grid
+        out = super()._apply(fn, recurse)
+        if self.grid.dtype in (torch.float16, torch.bfloat16) and grid.dtype not in (torch.float16, torch.bfloat16):
+            self.grid = grid.to(device=self.grid.device)
+        return out
 
     def reset_grid(self) -> None:
         """Restore the uniform grid on grid_range (e.g. after ``to_empty``); no-op values on meta."""
