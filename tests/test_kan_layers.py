@@ -453,3 +453,17 @@ def test_half_precision_module_keeps_float32_grid() -> None:
     ref = KANLinear(4, 3)
     ref.load_state_dict({k: v.float() for k, v in lin.state_dict().items()})
     torch.testing.assert_close(y.float(), ref(x.float()), atol=0.05, rtol=0.05)
+
+
+def test_base_activation_forms() -> None:
+    torch.manual_seed(15)
+    a = KANLinear(3, 2, base_activation=nn.Tanh)
+    b = KANLinear(3, 2, base_activation=torch.tanh)
+    b.load_state_dict(a.state_dict())
+    x = torch.randn(4, 3)
+    torch.testing.assert_close(a(x), b(x))
+    assert isinstance(KANLinear(3, 2, base_activation=F.silu).base_activation, nn.SiLU)
+    with pytest.raises(TypeError, match="base_activation"):
+        KANLinear(3, 2, base_activation=5)
+    with pytest.raises(TypeError, match="nn.Module class"):
+        KANLinear(3, 2, base_activation=int)

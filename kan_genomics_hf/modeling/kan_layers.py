@@ -521,17 +521,23 @@ def _should_init(t: Tensor) -> bool:
 
 
 def _check_base_activation(base_activation: object) -> nn.Module:
+    """An nn.Module class (efficient-kan's convention) or instance, or a plain function of a tensor."""
     if isinstance(base_activation, nn.Module):
         return base_activation
+    if isinstance(base_activation, type):
+        if not issubclass(base_activation, nn.Module):
+            raise TypeError(f"base_activation must be an nn.Module class, got the class {base_activation.__name__}")
+        return base_activation()
+    if base_activation is F.silu:
+        return nn.SiLU()
     if callable(base_activation):
-        act = base_activation()
-        if not callable(act):
-            raise TypeError(f"base_activation() must return a callable module, got {type(act).__name__}")
-        return act if isinstance(act, nn.Module) else _Lambda(act)
-    raise TypeError(f"base_activation must be an nn.Module class or instance, got {base_activation!r}")
+        return _Lambda(base_activation)  # type: ignore[arg-type]
+    raise TypeError(f"base_activation must be an nn.Module class or instance or a function, got {base_activation!r}")
 
 
 class _Lambda(nn.Module):
+    """Wraps a plain activation function as a module."""
+
     def __init__(self, fn: Callable[[Tensor], Tensor]) -> None:
         super().__init__()
         self.fn = fn
