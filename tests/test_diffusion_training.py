@@ -131,3 +131,38 @@ def test_bad_training_inputs(tmp_path, table) -> None:
         load_dna_table(str(bad))
     with pytest.raises(ValueError, match="no column 'celltype'"):
         load_dna_table(str(bad), class_column="celltype")
+
+
+def test_push_to_local_hub_and_load_back(table, tmp_path) -> None:
+    """train-diffusion --push-to-hub against the localhost Hub server, then from_pretrained from the Hub id."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    from kan_genomics_hf.hub.local_server import LocalHubServer
+
+    root = Path(__file__).resolve().parents[1]
+    code = textwrap.dedent(f"""
+        import torch
+        from kan_genomics_hf.cli import main
+        from kan_genomics_hf import DNADiffusionPipeline
+        assert main(["train-diffusion", "--data", {str(table)!r}, "--output-dir", {str(tmp_path / "run")!r},
+                     "--block-out-channels", "8", "--num-train-timesteps", "5", "--max-steps", "1",
+                     "--sample-every-epochs", "0", "--sample-steps", "5", "--cpu",
+                     "--push-to-hub", "test-user/dna-gen"]) == 0
+        pipe = DNADiffusionPipeline.from_pretrained("test-user/dna-gen")
+        pipe.set_progress_bar_config(disable=True)
+        print("SEQS", pipe(num_sequences=2, class_labels="cellA", num_inference_steps=5,
+                           generator=torch.Generator().manual_seed(0)).sequences)
+    """)
+    with LocalHubServer() as hub:
+        env = {**os.environ, **hub.client_env(), "HF_HOME": str(tmp_path / "hf_home"), "PYTHONPATH": str(root)}
+        env.pop("HF_HUB_OFFLINE", None)
+        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300, cwd=root)
+        assert r.returncode == 0, r.stderr[-3000:]
+        files = set(hub.repos["test-user/dna-gen"].files)
+    assert {"model_index.json", "README.md", "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+            "scheduler/scheduler_config.json"} <= files
+    assert "SEQS ['" in r.stdout

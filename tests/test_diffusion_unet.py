@@ -83,3 +83,13 @@ def test_bad_inputs_named() -> None:
         KANUNet1DModel(num_class_embeds=2, class_names=["x", "x"])
     with pytest.raises(ValueError, match="unconditional"):
         KANUNet1DModel(block_out_channels=(8,), norm_num_groups=4)(torch.randn(1, 4, 5), 1, torch.tensor([0]))
+
+
+def test_documented_default_size_counts() -> None:
+    import kan_genomics_hf.modeling.unet_kan_1d as mod
+
+    for v, n in (("baseline", "5,665,988"), ("lkan", "16,278,212"), ("ckan", "33,088,196")):
+        with torch.device("meta"):
+            m = KANUNet1DModel(variant=v, num_class_embeds=4)
+        assert f"{v} {n}" in mod.__doc__
+        assert sum(p.numel() for p in m.parameters()) == int(n.replace(",", ""))

@@ -103,6 +103,26 @@ def test_oracle_callable_and_paper_metrics() -> None:
     assert same["oracle_mse"] == pytest.approx(0.0, abs=1e-12)
 
 
+def test_legnet_oracle_model_tokenizer_and_folder(tmp_path) -> None:
+    import torch
+
+    from kan_genomics_hf import DNATokenizer, LegNetConfig, LegNetForSequenceClassification, save_classifier
+    from kan_genomics_hf.evaluation.generation import load_oracle, oracle_scores
+
+    torch.manual_seed(0)
+    model = LegNetForSequenceClassification(LegNetConfig(block_sizes=[16, 8], num_labels=3)).eval()
+    tok = DNATokenizer()
+    seqs = _random_set(6, 30, 7)
+    probs = load_oracle((model, tok))(seqs)
+    assert probs.shape == (6, 3) and np.allclose(probs.sum(1), 1, atol=1e-5)
+    save_classifier(model, tok, tmp_path / "oracle")
+    np.testing.assert_allclose(load_oracle(str(tmp_path / "oracle"))(seqs), probs, atol=1e-5)
+    res = oracle_scores(seqs, _random_set(6, 30, 8), str(tmp_path / "oracle"), target_class=2)
+    assert 0 <= res["oracle_target_fraction"] <= 1
+    with pytest.raises(FileNotFoundError, match="oracle folder not found"):
+        load_oracle(str(tmp_path / "missing"))
+
+
 def test_invalid_characters_are_named() -> None:
     with pytest.raises(ValueError, match=r"generated: sequence 1: invalid character 'X' at position 3"):
         evaluate_generation(["ACGT", "ACGX"], ["ACGT"])

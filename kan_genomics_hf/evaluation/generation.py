@@ -274,11 +274,14 @@ def load_oracle(oracle: Oracle, batch_size: int = 256) -> Callable[[Sequence[str
         path = Path(oracle)
         if not path.is_dir():
             raise FileNotFoundError(f"oracle folder not found: {path}")
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        if (path / "config.json").is_file() and '"kan_legnet"' in (path / "config.json").read_text():
+            from ..modeling_io import load_classifier
 
-        import kan_genomics_hf  # noqa: F401  (registers the package classes with the Auto classes)
+            oracle = load_classifier(path)
+        else:  # any transformers sequence classifier with its tokenizer
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        oracle = (AutoModelForSequenceClassification.from_pretrained(path), AutoTokenizer.from_pretrained(path))
+            oracle = (AutoModelForSequenceClassification.from_pretrained(path), AutoTokenizer.from_pretrained(path))
     if isinstance(oracle, tuple) and len(oracle) == 2:
         model, tokenizer = oracle
     else:

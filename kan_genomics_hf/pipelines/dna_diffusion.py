@@ -192,11 +192,22 @@ class DNADiffusionPipeline(DiffusionPipeline):
 
 
 def _register_with_diffusers() -> None:
-    """Expose the pipeline as `diffusers.DNADiffusionPipeline` so `DiffusionPipeline.from_pretrained(folder)` finds it."""
+    """Let diffusers resolve our classes when loading a saved pipeline (local folder or Hub repo).
+
+    `DiffusionPipeline.from_pretrained` looks the pipeline class up on the `diffusers` module, and a component
+    saved from a non-diffusers library is recorded by its module path (``kan_genomics_hf.modeling.unet_kan_1d``),
+    which the Hub download step accepts only if `diffusers.pipelines` has an attribute of that name.
+    """
+    import sys
+
     import diffusers
+    import diffusers.pipelines
 
     if getattr(diffusers, "DNADiffusionPipeline", None) is None:
         setattr(diffusers, "DNADiffusionPipeline", DNADiffusionPipeline)
+    unet_module = sys.modules[KANUNet1DModel.__module__]
+    if getattr(diffusers.pipelines, KANUNet1DModel.__module__, None) is None:
+        setattr(diffusers.pipelines, KANUNet1DModel.__module__, unet_module)
 
 
 _register_with_diffusers()

@@ -375,6 +375,10 @@ def train_diffusion(cfg: DiffusionTrainingConfig) -> dict[str, Any]:
         if epoch >= cfg.epochs and cfg.max_steps is None:
             done = True
     bar.close()
+    if running:  # steps since the last log record
+        rec = {"loss": float(np.mean(running)), "epoch": epoch, "elapsed_s": time.time() - t_start}
+        logger.log(rec, step=step, split="train")
+        history.append({"step": step, "split": "train", **rec})
     train_seconds = time.time() - t_start
 
     results: dict[str, Any] = {
