@@ -309,6 +309,14 @@ def _input_grad(
 # ----------------------------------------------------------------------------------------------
 # Autograd Functions (save inputs + weights only; recompute the basis in backward)
 # ----------------------------------------------------------------------------------------------
+def _unshared(x: Tensor) -> Tensor:
+    """Under torch.compile, a copy of x that common-subexpression elimination cannot merge with the
+    forward's x, so the backward recomputes the expansion instead of the partitioner saving it."""
+    if torch.compiler.is_compiling():
+        return x + 0.0
+    return x
+
+
 def _linear_weight(packed: Tensor) -> Tensor:
     """Packed (out, in, S) weight -> (out, S*in), matching the slot-major (N, S, in) expansion."""
     return packed.transpose(1, 2).reshape(packed.shape[0], -1)
@@ -352,7 +360,7 @@ class _KANLinearFn(torch.autograd.Function):
         with_silu = base_weight is not None
         inplace = _inplace_ok(x, grad_out)
         feats, dsilu, deriv, cv, dscale = _expand(
-            x, grid, ctx.order, ctx.uniform, with_silu, need_w, need_x, slot_axis=1
+            _unshared(x), grid, ctx.order, ctx.uniform, with_silu, need_w, need_x, slot_axis=1
         )
         n, fin = x.shape
         g = grad_out.reshape(n, -1).to(cd)
@@ -434,6 +442,8 @@ class _KANConv1dFn(torch.autograd.Function):
         need_w = any(ctx.needs_input_grad[1:4])
         with_silu = base_weight is not None
         inplace = _inplace_ok(x, grad_out)
+        # (no _unshared here: under torch.compile, letting the partitioner keep the expansion saves
+        # ~20 % of the compiled conv's fwd+bwd time, measured; eager saves only x and the weights)
         xp = F.pad(x, pad) if (pad[0] or pad[1]) else x
         # the conv backward needs the input (feats) for the weight grad; for the input grad only its shape
         feats, dsilu, deriv, cv, dscale = _expand(xp, grid, order, uniform, with_silu, True, need_x)
