@@ -279,18 +279,25 @@ def main(argv: Optional[List[str]] = None) -> int:
         return None
 
     R = "reference KANLinear (efficient-kan recursion)"
-    targets = [
-        ("KANLinear eager time / reference", ratio("linear", "KANLinear eager", R, "median_ms"), "<=", 0.6),
-        ("KANLinear saved activations / reference", ratio("linear", "KANLinear eager", R, "saved_activation_mb"), "<=", 0.1),
-        ("unfold reference time / KANConv1d eager", ratio("conv1d", "unfold + reference KANLinear", "KANConv1d eager", "median_ms"), ">=", 8.0),
-        ("KANConv1d saved activations / nn.Conv1d", ratio("conv1d", "KANConv1d eager", "nn.Conv1d", "saved_activation_mb"), "<=", 2.0),
-        ("KANLinear compiled time / nn.Linear", ratio("linear", "KANLinear compiled", "nn.Linear", "median_ms"), "<=", 12.0),
-        ("KANConv1d compiled time / nn.Conv1d", ratio("conv1d", "KANConv1d compiled", "nn.Conv1d", "median_ms"), "<=", 10.0),
+    # (name, group, numerator, denominator, metric kind, op, goal); time targets are judged on the wall-clock
+    # median and, because a shared CPU time-slices long runs more than short ones, also on CPU time
+    specs = [
+        ("KANLinear eager time / reference", "linear", "KANLinear eager", R, "time", "<=", 0.6),
+        ("KANLinear saved activations / reference", "linear", "KANLinear eager", R, "saved_activation_mb", "<=", 0.1),
+        ("unfold reference time / KANConv1d eager", "conv1d", "unfold + reference KANLinear", "KANConv1d eager", "time", ">=", 8.0),
+        ("KANConv1d saved activations / nn.Conv1d", "conv1d", "KANConv1d eager", "nn.Conv1d", "saved_activation_mb", "<=", 2.0),
+        ("KANLinear compiled time / nn.Linear", "linear", "KANLinear compiled", "nn.Linear", "time", "<=", 12.0),
+        ("KANConv1d compiled time / nn.Conv1d", "conv1d", "KANConv1d compiled", "nn.Conv1d", "time", "<=", 10.0),
     ]
     target_rows = []
-    for name, val, op, goal in targets:
-        met = None if val is None else (val <= goal if op == "<=" else val >= goal)
-        target_rows.append({"target": name, "value": val, "goal": f"{op} {goal}", "met": met})
+    for name, g, a, b, kind, op, goal in specs:
+        keys = ["median_ms", "cpu_median_ms"] if kind == "time" else [kind]
+        vals = [ratio(g, a, b, k) for k in keys]
+        mets = [None if v is None else (v <= goal if op == "<=" else v >= goal) for v in vals]
+        row = {"target": name, "goal": f"{op} {goal}", "value": vals[0], "met": mets[0]}
+        if kind == "time":
+            row.update({"value_cpu": vals[1], "met_cpu": mets[1]})
+        target_rows.append(row)
 
     lines = [
         f"torch {torch.__version__}; {threads} threads; linear batch {lb}, {lin}->{lout}; "
@@ -305,10 +312,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"| {r['group']} | {r['candidate']} | {r['median_ms']:.1f} | {r['cpu_median_ms']:.1f} | {r['peak_mb']:.1f} | "
             f"{r['saved_activation_mb']:.2f} | {r['saved_total_mb']:.2f} | {r['params']:,} | {r['reps']} |"
         )
-    lines += ["", "| target | value | goal | met |", "|---|---:|---|---|"]
+    lines += ["", "| target | wall-clock ratio | CPU-time ratio | goal | met (wall / CPU) |", "|---|---:|---:|---|---|"]
     for t in target_rows:
         v = "n/a" if t["value"] is None else f"{t['value']:.3f}"
-        lines.append(f"| {t['target']} | {v} | {t['goal']} | {t['met']} |")
+        vc = "" if t.get("value_cpu") is None else f"{t['value_cpu']:.3f}"
+        met = f"{t['met']}" + (f" / {t['met_cpu']}" if "met_cpu" in t else "")
+        lines.append(f"| {t['target']} | {v} | {vc} | {t['goal']} | {met} |")
     lines += ["", f"max |ours - reference| output: linear {check_lin:.2e}, conv {check_conv:.2e}"]
     table = "\n".join(lines)
     print(table)
