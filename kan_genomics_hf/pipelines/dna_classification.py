@@ -26,38 +26,15 @@ def _is_fasta_path(value: Any) -> bool:
     return isinstance(value, str) and value.lower().endswith(FASTA_SUFFIXES)
 
 
-def _fasta_records(path: Path) -> list[tuple[str, str]]:
-    """(header, sequence) records of a plain or gzipped FASTA file; errors name the file and line."""
-    import gzip
-
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    records: list[tuple[str, str]] = []
-    header, chunks = None, []
-    with opener(path, "rt") as fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.strip()
-            if line.startswith(">"):
-                if header is not None:
-                    records.append((header, "".join(chunks)))
-                header, chunks = line[1:].strip(), []
-            elif line:
-                if header is None:
-                    raise ValueError(f"{path}:{lineno}: sequence data before the first '>' header")
-                chunks.append(line)
-    if header is not None:
-        records.append((header, "".join(chunks)))
-    if not records:
-        raise ValueError(f"{path}: no FASTA records")
-    return records
-
-
 def read_records(inputs: Any) -> tuple[list[tuple[str, str]], bool]:
     """Normalise pipeline inputs to (id, sequence) records; also say whether a single sequence was given."""
     if _is_fasta_path(inputs):
         path = Path(inputs)
         if not path.is_file():
             raise FileNotFoundError(f"FASTA file {path} does not exist")
-        return [(h.split()[0] if h.split() else f"seq{i}", s) for i, (h, s) in enumerate(_fasta_records(path))], False
+        from ..data.loading import _read_fasta  # the package's one FASTA reader (plain or gzip)
+
+        return [(h.split()[0] if h.split() else f"seq{i}", s) for i, (h, s) in enumerate(_read_fasta(path))], False
     if isinstance(inputs, str):
         return [("seq0", inputs)], True
     if isinstance(inputs, dict):
