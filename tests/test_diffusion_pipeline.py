@@ -103,3 +103,23 @@ def test_fasta(pipe, tmp_path) -> None:
     from kan_genomics_hf.evaluation.generation import read_sequences
 
     assert read_sequences(path) == out.sequences
+
+
+def test_diffusion_pipeline_loads_when_package_imported_before_diffusers(pipe, tmp_path) -> None:
+    """The import hook registers DNADiffusionPipeline with diffusers whatever the import order."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pipe.save_pretrained(tmp_path / "p")
+    root = Path(__file__).resolve().parents[1]
+    code = ("import kan_genomics_hf, sys\nassert 'diffusers' not in sys.modules\n"
+            "from diffusers import DiffusionPipeline\n"
+            f"p = DiffusionPipeline.from_pretrained({str(tmp_path / 'p')!r})\n"
+            "p.set_progress_bar_config(disable=True)\n"
+            "print(type(p).__name__, len(p(num_sequences=1, num_inference_steps=2).sequences[0]))\n")
+    env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300, cwd=root)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "DNADiffusionPipeline 24" in r.stdout
