@@ -150,7 +150,7 @@ def _ddp_worker(out: str) -> None:
     from accelerate.state import AcceleratorState
 
     torch.set_num_threads(1)
-    AcceleratorState._reset_state(reset_partial_state=True)  # forked from a process that used Accelerate
+    AcceleratorState._reset_state(reset_partial_state=True)  # in case the launching process used Accelerate
     acc = Accelerator(cpu=True)
     assert acc.num_processes == 2
     args = TrainingArguments(output_dir=out, epochs=1, batch_size=16, progress=False, cpu=True)
@@ -160,9 +160,18 @@ def _ddp_worker(out: str) -> None:
 
 
 def test_two_process_data_parallel(tmp_path):
-    from accelerate import debug_launcher
-
-    debug_launcher(_ddp_worker, args=(str(tmp_path),), num_processes=2)
+    """accelerate.debug_launcher forks two gloo processes; it runs from a fresh interpreter because forking a
+    process whose OpenMP/torch thread pools are already running (earlier tests) can deadlock the children."""
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from accelerate import debug_launcher
+        from tests.test_training_loop import _ddp_worker
+        debug_launcher(_ddp_worker, args=({str(tmp_path)!r},), num_processes=2)
+    """)
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-3000:]
     r0 = json.loads((tmp_path / "rank0.json").read_text())
     r1 = json.loads((tmp_path / "rank1.json").read_text())
     assert r0 == r1  # gather_for_metrics: both ranks score the full, de-duplicated test set
