@@ -22,7 +22,7 @@ test: install
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest -q tests
 
 bench: install
-	$(PY) scripts/bench_kan_layers.py
+	$(PY) scripts/bench_kan_layers.py --threads 1 --output bench_results/kan_layers/bench_kan_layers.json
 
 clean:
 	rm -rf $(VENV) kan-genomics-demo

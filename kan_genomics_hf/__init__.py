@@ -1,7 +1,8 @@
 """kan-genomics-hf: Kolmogorov-Arnold Networks for genomics on the Hugging Face stack.
 
-Public names are imported lazily so that `import kan_genomics_hf` stays cheap; importing the
-package registers the LegNet classes with transformers' Auto classes (see `_register`).
+Public names are imported lazily (see `_EXPORTS`). Importing the package registers the LegNet classes
+with transformers' Auto classes and the "dna-classification" pipeline task (`auto_registration`), and
+lets `DiffusionPipeline.from_pretrained` find DNADiffusionPipeline (`pipelines.registration`).
 """
 from __future__ import annotations
 
