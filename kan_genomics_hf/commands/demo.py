@@ -166,16 +166,15 @@ def _extra_plots(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..evaluation.report import save_figure
+
     paths = {}
     fig, ax = plt.subplots(figsize=(6, 3.5))
     names = [r["variant"] for r in rows]
     ax.bar(names, [r["test"]["mcc"] for r in rows], color=["#bbb" if r["kind"] == "classical" else "tab:blue" for r in rows])
     ax.set_ylabel("test MCC")
     ax.set_title("Synthetic benchmark: deep models vs classical baselines")
-    fig.tight_layout()
-    paths["mcc_bar"] = out / "mcc_bar.png"
-    fig.savefig(paths["mcc_bar"], dpi=110)
-    plt.close(fig)
+    paths["mcc_bar"] = save_figure(fig, out / "mcc_bar.png")
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for r in rows:
         if r.get("validation_curve"):
@@ -183,8 +182,5 @@ def _extra_plots(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation MCC")
     ax.legend()
-    fig.tight_layout()
-    paths["validation_curves"] = out / "validation_curves.png"
-    fig.savefig(paths["validation_curves"], dpi=110)
-    plt.close(fig)
+    paths["validation_curves"] = save_figure(fig, out / "validation_curves.png")
     return paths

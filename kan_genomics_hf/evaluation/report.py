@@ -149,6 +149,16 @@ def _sweep_tables(rows: list[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+def save_figure(fig: Any, path: Path) -> Path:
+    """Lay out, save as PNG (110 dpi) and close a matplotlib figure; returns the path."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def write_plots(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
     """PNG plots: MCC vs params and vs FLOPs per variant; grid size vs params and step time; ablation."""
     import matplotlib
@@ -174,10 +184,7 @@ def write_plots(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
         ax.set_ylabel("test MCC ×100")
         ax.legend()
         ax.set_title(f"MCC vs {label}")
-        fig.tight_layout()
-        paths[f"mcc_vs_{key}"] = out / f"mcc_vs_{key}.png"
-        fig.savefig(paths[f"mcc_vs_{key}"], dpi=110)
-        plt.close(fig)
+        paths[f"mcc_vs_{key}"] = save_figure(fig, out / f"mcc_vs_{key}.png")
     grid = sorted((r for r in rows if r.get("kind") == "grid"), key=lambda r: r["grid_size"])
     if grid:
         fig, ax1 = plt.subplots(figsize=(5, 4))
@@ -189,10 +196,7 @@ def write_plots(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
         ax2.plot(g, [r["seconds_per_step"] for r in grid], "s--", color="tab:gray", label="s / step")
         ax2.set_ylabel("seconds per training step")
         ax1.set_title("Grid size vs parameters and step time")
-        fig.tight_layout()
-        paths["grid_size"] = out / "grid_size.png"
-        fig.savefig(paths["grid_size"], dpi=110)
-        plt.close(fig)
+        paths["grid_size"] = save_figure(fig, out / "grid_size.png")
     abl = sorted((r for r in rows if r.get("kind") == "ablation"), key=lambda r: r["blocks_replaced"])
     if abl:
         fig, ax = plt.subplots(figsize=(5, 4))
@@ -200,8 +204,5 @@ def write_plots(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
         ax.set_xlabel("stages with KAN squeeze-excitation")
         ax.set_ylabel("test MCC ×100")
         ax.set_title("Blocks-replaced ablation")
-        fig.tight_layout()
-        paths["ablation"] = out / "ablation.png"
-        fig.savefig(paths["ablation"], dpi=110)
-        plt.close(fig)
+        paths["ablation"] = save_figure(fig, out / "ablation.png")
     return paths
