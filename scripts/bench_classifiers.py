@@ -25,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from kan_genomics_hf import DNATokenizer, LegNetConfig, LegNetForSequenceClassification, count_parameters, preset_config
-from kan_genomics_hf.profiling import (
+from kan_genomics_hf.models.profiling import (
     count_flops_per_sequence,
     inference_seconds,
     make_batch,

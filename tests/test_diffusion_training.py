@@ -141,7 +141,7 @@ def test_push_to_local_hub_and_load_back(table, tmp_path) -> None:
     import textwrap
     from pathlib import Path
 
-    from kan_genomics_hf.hub.local_server import LocalHubServer
+    from hub_server import LocalHubServer
 
     root = Path(__file__).resolve().parents[1]
     code = textwrap.dedent(f"""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from kan_genomics_hf.evaluation.benchmark import BenchmarkConfig, load_rows, run_benchmark
+from kan_genomics_hf.experiments.benchmark import BenchmarkConfig, load_rows, run_benchmark
 from kan_genomics_hf.evaluation.report import aggregate, markdown_table, paper_comparison_table, write_reports
 
 

@@ -83,7 +83,7 @@ def test_baselines_gc_separates_gc_data_but_not_synthetic():
 
 
 def test_protocols_seeds_and_kfold():
-    from kan_genomics_hf.evaluation.protocols import protocol_runs, subsample
+    from kan_genomics_hf.data.protocols import protocol_runs, subsample
 
     dd = _gc_separable()
     runs = list(protocol_runs(dd, "seeds", 3, seed=5))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kan_genomics_hf.hub.local_server import LocalHubServer
+from hub_server import LocalHubServer
 from kan_genomics_hf.hub.model_card import write_model_card
 
 ROOT = Path(__file__).resolve().parents[1]

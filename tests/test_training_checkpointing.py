@@ -5,7 +5,7 @@ import torch
 
 from kan_genomics_hf.training.checkpointing import (
     atomic_directory, latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint)
-from kan_genomics_hf.training.logging import MetricLogger, read_jsonl
+from kan_genomics_hf.training.tracking import MetricLogger, read_jsonl
 
 
 def _setup(seed=0):

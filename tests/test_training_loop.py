@@ -16,7 +16,7 @@ import torch
 
 from kan_genomics_hf.data.synthetic import load_synthetic
 from kan_genomics_hf.training.checkpointing import latest_checkpoint, list_checkpoints
-from kan_genomics_hf.training.models import build_config, build_model
+from kan_genomics_hf.models.factory import build_config, build_model
 from kan_genomics_hf.training.trainer import NonFiniteLossError, TrainingArguments, train_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def test_train_end_to_end_saves_loadable_model_with_card(tmp_path):
     from huggingface_hub import ModelCard
 
     from kan_genomics_hf import LegNetForSequenceClassification
-    from kan_genomics_hf.training.logging import read_jsonl
+    from kan_genomics_hf.training.tracking import read_jsonl
 
     args = TrainingArguments(output_dir=str(tmp_path / "run"), epochs=2, batch_size=32, learning_rate=5e-3,
                              progress=False, log_every=2, tensorboard=True, rc_augment=0.5, shift_augment=2)

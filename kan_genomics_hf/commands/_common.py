@@ -69,7 +69,7 @@ def load_dataset_from_args(args: argparse.Namespace, print_summary: bool = True)
     """Load (and optionally summarise) the dataset named by the data arguments."""
     from ..data.loading import load_genomic_dataset
     from ..data.summary import format_summary, summarize_dataset
-    from ..evaluation.protocols import subsample
+    from ..data.protocols import subsample
 
     dd = load_genomic_dataset(args.dataset, data_dir=args.data_dir, **parse_kv(args.dataset_option))
     dd = subsample(dd, args.max_train, args.max_eval, seed=getattr(args, "seed", 0))

@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """BenchmarkConfig from parsed arguments (preset values, then explicit flags)."""
-    from ..evaluation.benchmark import BenchmarkConfig
+    from ..experiments.benchmark import BenchmarkConfig
 
     base = dict(size="200k", epochs=10, batch_size=64, learning_rate=5e-4, scheduler="constant", runs=3,
                 max_train=None, max_eval=None)
@@ -88,12 +88,12 @@ def config_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     setup_runtime(args)
-    from ..evaluation.benchmark import run_benchmark
+    from ..experiments.benchmark import run_benchmark
     from ..evaluation.report import write_reports
 
     cfg = config_from_args(args)
     if args.merge:
-        from ..evaluation.benchmark import load_rows
+        from ..experiments.benchmark import load_rows
 
         rows = [row for folder in args.merge for row in load_rows(folder)]
         if not rows:

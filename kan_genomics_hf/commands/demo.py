@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.report import write_plots
     from ..hub.model_card import write_model_card
     from ..modeling.tokenization_dna import DNATokenizer
-    from ..training.logging import read_jsonl
-    from ..training.models import build_config, build_model, count_params, flops_per_sequence
+    from ..training.tracking import read_jsonl
+    from ..models.factory import build_config, build_model, count_params, flops_per_sequence
     from ..training.trainer import TrainingArguments, default_card, train_classifier
 
     t_all = time.time()

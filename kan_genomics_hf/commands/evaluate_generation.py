@@ -13,7 +13,7 @@ def run(args: argparse.Namespace) -> int:
         evaluate_generation, metrics_markdown, plot_generation_histograms, read_sequences, reference_values,
         shuffle_sequences,
     )
-    from ..training.checkpointing import write_json_atomic
+    from ..io.atomic import write_json_atomic
 
     try:
         gen = read_sequences(args.generated)

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.baselines import run_baselines
     from ..hub.push import PushToHubError
     from ..modeling.tokenization_dna import DNATokenizer
-    from ..training.models import build_config, build_model, count_params
+    from ..models.factory import build_config, build_model, count_params
     from ..training.trainer import NonFiniteLossError, TrainingArguments, train_classifier
 
     if args.push_to_hub and not args.hub_model_id:

@@ -275,7 +275,7 @@ def load_oracle(oracle: Oracle, batch_size: int = 256) -> Callable[[Sequence[str
         if not path.is_dir():
             raise FileNotFoundError(f"oracle folder not found: {path}")
         if (path / "config.json").is_file() and '"kan_legnet"' in (path / "config.json").read_text():
-            from ..modeling_io import load_classifier
+            from ..models.loading import load_classifier
 
             oracle = load_classifier(path)
         else:  # any transformers sequence classifier with its tokenizer

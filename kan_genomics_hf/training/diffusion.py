@@ -229,7 +229,7 @@ def train_diffusion(cfg: DiffusionTrainingConfig) -> dict[str, Any]:
 
     from ..pipelines.dna_diffusion import DNADiffusionPipeline, make_scheduler
     from .checkpointing import atomic_directory, latest_checkpoint, load_checkpoint, save_checkpoint, write_json_atomic
-    from .logging import MetricLogger
+    from .tracking import MetricLogger
 
     cfg.validate()
     out_dir = Path(cfg.output_dir)

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .checkpointing import latest_checkpoint, load_checkpoint, save_checkpoint, write_json_atomic
-from .logging import MetricLogger
+from .tracking import MetricLogger
 
 SCHEDULERS = ("constant", "onecycle")
 
@@ -147,7 +147,7 @@ def _unwrap(accelerator, model):
 def save_final_model(model, tokenizer, directory: str | os.PathLike, card: dict[str, Any] | None = None) -> Path:
     """Weights, config, tokenizer and remote code (atomic `save_classifier`), then the model card."""
     from ..hub.model_card import write_model_card
-    from ..modeling_io import save_classifier
+    from ..models.loading import save_classifier
 
     directory = save_classifier(model, tokenizer, directory)
     if card is not None:

@@ -3,7 +3,7 @@
 
 Usage::
 
-    from kan_genomics_hf.hub.local_server import LocalHubServer
+    from hub_server import LocalHubServer
     with LocalHubServer(token="hf_test") as hub:
         env = hub.client_env()   # {"HF_ENDPOINT": ..., "HF_TOKEN": ..., "HF_HUB_DISABLE_XET": "1", ...}
         # run push_to_hub / from_pretrained in a process (or after patching huggingface_hub.constants) with env

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .protocols import protocol_runs, subsample
+from ..data.protocols import protocol_runs, subsample
 
 
 @dataclass
@@ -72,7 +72,7 @@ def _train_one(cfg: BenchmarkConfig, dd, dataset: str, variant: str, run_id: str
     import torch
 
     from ..modeling.tokenization_dna import DNATokenizer
-    from ..training.models import build_config, build_model, count_params, flops_per_sequence
+    from ..models.factory import build_config, build_model, count_params, flops_per_sequence
     from ..training.trainer import TrainingArguments, train_classifier
 
     num_labels = dd["train"].features["label"].num_classes
@@ -166,7 +166,7 @@ def run_benchmark(cfg: BenchmarkConfig) -> list[dict[str, Any]]:
 
 def _sweep_base_config(cfg: BenchmarkConfig) -> dict[str, Any]:
     """Fixed LKAN widths for the sweeps: those of the chosen size preset (so grid size changes params)."""
-    from ..training.models import build_config
+    from ..models.factory import build_config
 
     ref = build_config("lkan", cfg.size, **cfg.config_overrides) if cfg.size else build_config("lkan", **cfg.config_overrides)
     return {"block_sizes": list(ref.block_sizes), "kernel_size": ref.kernel_size,

@@ -18,8 +18,8 @@ WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
 
 def save_classifier(model: Any, tokenizer: Any, directory: str | os.PathLike, **save_kwargs: Any) -> Path:
     """Save model + tokenizer + remote code into ``directory`` atomically; returns the folder path."""
-    from .modeling.modeling_legnet import write_remote_code
-    from .training.checkpointing import atomic_directory
+    from ..modeling.modeling_legnet import write_remote_code
+    from ..io.atomic import atomic_directory
 
     with atomic_directory(directory) as tmp:
         if getattr(model.config, "max_sequence_length", None):
@@ -72,8 +72,8 @@ def load_classifier(
     directory: str | os.PathLike, device: str | None = None, **kwargs: Any
 ) -> tuple[Any, Any]:
     """Load (model, tokenizer) from a folder written by ``save_classifier``; errors name missing/bad files/keys."""
-    from .modeling.modeling_legnet import LegNetForSequenceClassification
-    from .modeling.tokenization_dna import DNATokenizer
+    from ..modeling.modeling_legnet import LegNetForSequenceClassification
+    from ..modeling.tokenization_dna import DNATokenizer
 
     check_checkpoint_folder(directory)
     model, info = LegNetForSequenceClassification.from_pretrained(directory, output_loading_info=True, **kwargs)

@@ -34,7 +34,7 @@ def count_params(model) -> int:
 def flops_per_sequence(model, length: int) -> int | None:
     """Forward FLOPs for one sequence of `length` bp (None if the profiler is unavailable)."""
     try:
-        from ..profiling import count_flops_per_sequence
+        from .profiling import count_flops_per_sequence
     except ImportError:
         return None
     try:

@@ -2,7 +2,7 @@
 
 Usage::
 
-    from kan_genomics_hf.training.logging import MetricLogger
+    from kan_genomics_hf.training.tracking import MetricLogger
     with MetricLogger(out_dir / "train_log.jsonl", tensorboard_dir=out_dir / "tb", enabled=accelerator.is_main_process) as log:
         log.log({"loss": 0.3, "lr": 1e-3}, step=10, split="train")
 

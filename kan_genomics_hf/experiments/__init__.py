@@ -1,0 +1,1 @@
+"""Experiments: benchmark runners above training and evaluation."""

@@ -1,0 +1,1 @@
+"""Model building, saving/loading, batched prediction and profiling (above modeling and data)."""
