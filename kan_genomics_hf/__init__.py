@@ -1,12 +1,13 @@
 """kan-genomics-hf: Kolmogorov-Arnold Networks for genomics on the Hugging Face stack.
 
 Public names are imported lazily (see `_EXPORTS`). Importing the package registers the LegNet classes
-with transformers' Auto classes and the "dna-classification" pipeline task (`auto_registration`), and
-lets `DiffusionPipeline.from_pretrained` find DNADiffusionPipeline (`pipelines.registration`).
+with transformers' Auto classes and the "dna-classification" pipeline task, and lets
+`DiffusionPipeline.from_pretrained` find DNADiffusionPipeline (all in `registration`, the only place).
 """
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
 
 __version__ = "0.1.0"
@@ -40,7 +41,8 @@ _EXPORTS: dict[str, str] = {
     "build_flipon_dataset": ".data.flipon",
     "summarize_dataset": ".data.summary",
     "DNACollator": ".data.collate",
-    "TrainingArguments": ".training.trainer",
+    "ClassifierTrainingConfig": ".training.config",
+    "DiffusionTrainingConfig": ".training.config",
     "train_classifier": ".training.trainer",
     "classification_metrics": ".evaluation.metrics",
     "run_baselines": ".evaluation.baselines",
@@ -51,7 +53,15 @@ _EXPORTS: dict[str, str] = {
 }
 
 
+# old public name -> new one (the old name still works, with a FutureWarning)
+_RENAMED: dict[str, str] = {"TrainingArguments": "ClassifierTrainingConfig"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _RENAMED:
+        warnings.warn(f"kan_genomics_hf.{name} is renamed; use kan_genomics_hf.{_RENAMED[name]}", FutureWarning,
+                      stacklevel=2)
+        return __getattr__(_RENAMED[name])
     if name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
         globals()[name] = value
@@ -65,13 +75,8 @@ def __dir__() -> list[str]:
 
 __all__ = sorted(_EXPORTS)
 
-# `DiffusionPipeline.from_pretrained(folder)` finds DNADiffusionPipeline (registered when diffusers loads)
-from .pipelines.registration import install as _install_diffusers_registration  # noqa: E402
+# AutoConfig/AutoModel/AutoModelForSequenceClassification/AutoTokenizer know "kan_legnet" now; the
+# "dna-classification" task and `DiffusionPipeline.from_pretrained` work once transformers.pipelines / diffusers load
+from .registration import install as _install_registration  # noqa: E402
 
-_install_diffusers_registration()
-
-# AutoConfig/AutoModel/AutoModelForSequenceClassification/AutoTokenizer know "kan_legnet", and the
-# "dna-classification" pipeline task exists, as soon as transformers (resp. transformers.pipelines) is imported
-from .auto_registration import install as _install_transformers_registration  # noqa: E402
-
-_install_transformers_registration()
+_install_registration()

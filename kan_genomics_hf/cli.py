@@ -11,7 +11,9 @@ import importlib
 import sys
 
 # Order shown in --help. Each entry is a module in kan_genomics_hf/commands/.
-COMMAND_MODULES: tuple[str, ...] = ("demo", "train", "evaluate", "predict", "benchmark", "train_diffusion", "generate", "evaluate_generation")
+COMMAND_MODULES: tuple[str, ...] = (
+    "demo", "train", "evaluate", "predict", "benchmark", "train_diffusion", "generate", "evaluate_generation",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -87,7 +87,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
         lines += [
             f"## {group}",
             "",
-            "| model | block sizes | params | FLOPs/seq | train step (s) | train ratio | inference (seq/s) | inference time ratio | train memory (MB) | memory ratio |",
+            "| model | block sizes | params | FLOPs/seq | train step (s) | train ratio | inference (seq/s) "
+            "| inference time ratio | train memory (MB) | memory ratio |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in grp:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -91,9 +92,10 @@ def sampling_speed(args, repeats: int = 5, probe_steps: int = 5) -> int:
         {"threads": torch.get_num_threads(), "n": n, "repeats": repeats, "probe_steps": probe_steps, "rows": rows},
         indent=2))
     keys = list(next(iter(rows.values())))
-    md = ["| variant | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
-    md += [f"| {v} | " + " | ".join(f"{r[k]:,.2f}" if isinstance(r[k], float) else f"{r[k]:,}" for k in keys) + " |"
-           for v, r in rows.items()]
+    from kan_genomics_hf.evaluation.report import format_markdown_table
+
+    md = [format_markdown_table(["variant", *keys], [[v] + [f"{r[k]:,.2f}" if isinstance(r[k], float) else f"{r[k]:,}"
+                                                        for k in keys] for v, r in rows.items()])]
     (out / "sampling_speed.md").write_text(
         f"Sampling speed: {n} sequences in one batch, {torch.get_num_threads()} CPU threads, conditional "
         f"(guidance 1 = one UNet pass per step); per-step time = fastest of {repeats} runs of {probe_steps} steps.\n\n"
@@ -134,10 +136,11 @@ def main(argv=None) -> int:
     import torch
 
     from kan_genomics_hf import DNADiffusionPipeline
-    from kan_genomics_hf.evaluation.generation import (
-        evaluate_generation, metrics_markdown, plot_generation_histograms, shuffle_sequences,
-    )
+    from kan_genomics_hf.commands.train_diffusion import build_pipeline
+    from kan_genomics_hf.evaluation.generation import evaluate_generation, metrics_markdown, plot_generation_histograms
+    from kan_genomics_hf.evaluation.report import format_markdown_table
     from kan_genomics_hf.pipelines.dna_diffusion import make_scheduler
+    from kan_genomics_hf.sequence import shuffle_nucleotides as shuffle_sequences
     from kan_genomics_hf.training.diffusion import DiffusionTrainingConfig, train_diffusion
 
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
@@ -148,7 +151,7 @@ def main(argv=None) -> int:
     test = df[df.chr == args.test_chromosome]
     val = df[df.chr == args.val_chromosome]
     train = df[~df.chr.isin([args.test_chromosome, args.val_chromosome])]
-    rng = np.random.default_rng(args.seed)
+    np.random.default_rng(args.seed)
     print(f"train {len(train)}, val ({args.val_chromosome}) {len(val)}, test ({args.test_chromosome}) {len(test)}")
 
     t0 = time.time()
@@ -178,15 +181,16 @@ def main(argv=None) -> int:
     for variant in args.variants.split(","):
         vdir = Path(args.work_dir) / variant
         if not (args.reuse and (vdir / "model").is_dir()):
+            shutil.rmtree(vdir, ignore_errors=True)  # a fresh run (training refuses old checkpoints without resume)
             cfg = DiffusionTrainingConfig(
                 data=args.data, output_dir=str(vdir), variant=variant, block_out_channels=chans, layers_per_block=1,
                 kan_grid_size=args.ckan_grid_size if variant == "ckan" else 5,
                 num_train_timesteps=args.num_train_timesteps, batch_size=args.batch_size,
                 learning_rate=args.learning_rate, epochs=1, max_steps=args.max_steps, max_time_s=args.time_budget,
                 val_chromosomes=(args.val_chromosome,), exclude_chromosomes=(args.test_chromosome,),
-                checkpoint_every=0, log_every=25, sample_every_epochs=0, sample_steps=min(50, args.num_train_timesteps),
+                save_steps=0, log_every=25, sample_every_epochs=0, sample_steps=min(50, args.num_train_timesteps),
                 seed=args.seed, cpu=True)
-            train_diffusion(cfg)
+            train_diffusion(cfg, build_pipeline)
         summary = json.loads((vdir / "results.json").read_text())
         results["models"][variant] = {k: summary.get(k) for k in (
             "parameters", "global_step", "train_seconds", "final_train_loss", "final_val_loss", "final_val_loss_ema")}
@@ -217,11 +221,10 @@ def main(argv=None) -> int:
           f"and {args.test_chromosome} (test); metrics = mean over the {len(cell_types)} cell types of generated "
           f"({args.per_class} per cell type) vs the {args.test_chromosome} sequences of that cell type. Oracle: "
           f"5-mer logistic regression, test accuracy {oracle_acc:.3f}.", "",
-          "## Models", "", "| variant | parameters | steps | train s | final train loss | val loss | val loss (EMA) |",
-          "|---|---|---|---|---|---|---|"]
-    for v, m in results["models"].items():
-        md.append(f"| {v} | {m['parameters']:,} | {m['global_step']} | {m['train_seconds']:.0f} | "
-                  f"{m['final_train_loss']:.4f} | {m['final_val_loss']:.4f} | {m['final_val_loss_ema']:.4f} |")
+          "## Models", "", format_markdown_table(
+              ["variant", "parameters", "steps", "train s", "final train loss", "val loss", "val loss (EMA)"],
+              [[v, f"{m['parameters']:,}", m["global_step"], f"{m['train_seconds']:.0f}", f"{m['final_train_loss']:.4f}",
+                f"{m['final_val_loss']:.4f}", f"{m['final_val_loss_ema']:.4f}"] for v, m in results["models"].items()])]
     md += ["", "## Metrics (lower is better except diversity/novelty/oracle_target_fraction; "
            "paper_* kept for comparability only)", "",
            metrics_markdown(results["rows"], KEYS + ["sampling_seq_per_s"]), "",

@@ -13,73 +13,47 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kan_genomics_hf.modeling import kan_autograd, kan_basis  # noqa: E402
 from kan_genomics_hf.modeling.kan_layers import KANConv1d, KANLinear  # noqa: E402
+from kan_genomics_hf.testing.efficient_kan_reference import ReferenceKANLinear, UnfoldReferenceConv  # noqa: E402
 
 
-# ------------------------------------------------------------------------------------------------
-# Yardstick: a plain re-statement of efficient-kan's KANLinear forward (Cox-de Boor recursion,
-# ordinary autograd). Written here from the published semantics, used only as the reference.
-# ------------------------------------------------------------------------------------------------
-class ReferenceKANLinear(nn.Module):
-    """efficient-kan semantics with plain autograd: y = W_b SiLU(x) + (W_s * scaler) B(x)."""
+@contextlib.contextmanager
+def functional_kernels() -> Iterator[None]:
+    """Switch the layers' in-place eager kernels off (forward AND backward run the out-of-place twins
+    that torch.compile and double backward use)."""
+    saved = kan_basis._inplace_ok
+    kan_basis._inplace_ok = kan_autograd._inplace_ok = lambda *tensors: False
+    try:
+        yield
+    finally:
+        kan_basis._inplace_ok = kan_autograd._inplace_ok = saved
 
-    def __init__(self, in_features: int, out_features: int, grid_size: int = 5, spline_order: int = 3) -> None:
+
+class FunctionalKernels(nn.Module):
+    """Ablation candidate: the wrapped layer run under ``functional_kernels()`` (see ``kernel_context``),
+    to measure what the in-place twin earns."""
+
+    kernel_context = staticmethod(functional_kernels)
+
+    def __init__(self, layer: nn.Module) -> None:
         super().__init__()
-        self.in_features, self.out_features, self.spline_order = in_features, out_features, spline_order
-        h = 2.0 / grid_size
-        knots = torch.arange(-spline_order, grid_size + spline_order + 1, dtype=torch.float32) * h - 1.0
-        self.register_buffer("grid", knots.expand(in_features, -1).contiguous())
-        nb = grid_size + spline_order
-        self.base_weight = nn.Parameter(torch.randn(out_features, in_features) / math.sqrt(in_features))
-        self.spline_weight = nn.Parameter(torch.randn(out_features, in_features, nb) * 0.1)
-        self.spline_scaler = nn.Parameter(torch.randn(out_features, in_features) / math.sqrt(in_features))
-
-    def b_splines(self, x: Tensor) -> Tensor:
-        """Cox-de Boor recursion on (N, in) -> (N, in, G+k)."""
-        g = self.grid
-        x = x.unsqueeze(-1)
-        bases = ((x >= g[:, :-1]) & (x < g[:, 1:])).to(x.dtype)
-        for p in range(1, self.spline_order + 1):
-            bases = (x - g[:, : -(p + 1)]) / (g[:, p:-1] - g[:, : -(p + 1)]) * bases[:, :, :-1] + (
-                g[:, p + 1 :] - x
-            ) / (g[:, p + 1 :] - g[:, 1:-p]) * bases[:, :, 1:]
-        return bases
+        self.layer = layer
 
     def forward(self, x: Tensor) -> Tensor:
-        base = F.linear(F.silu(x), self.base_weight)
-        scaled = self.spline_weight * self.spline_scaler.unsqueeze(-1)
-        spline = F.linear(self.b_splines(x).reshape(x.shape[0], -1), scaled.reshape(self.out_features, -1))
-        return base + spline
-
-
-class UnfoldReferenceConv(nn.Module):
-    """Bodner et al.'s current convolutional KAN: unfold the padded input + one reference KANLinear."""
-
-    def __init__(self, cin: int, cout: int, k: int, padding: int) -> None:
-        super().__init__()
-        self.k, self.padding = k, padding
-        self.kan = ReferenceKANLinear(cin * k, cout)
-
-    def forward(self, x: Tensor) -> Tensor:
-        n = x.shape[0]
-        cols = F.unfold(x.unsqueeze(-1), (self.k, 1), padding=(self.padding, 0))  # (N, C*K, L)
-        lout = cols.shape[-1]
-        y = self.kan(cols.transpose(1, 2).reshape(n * lout, -1))
-        return y.reshape(n, lout, -1).transpose(1, 2)
+        return self.layer(x)
 
 
 def copy_weights(dst: nn.Module, src: nn.Module) -> None:
@@ -94,24 +68,26 @@ def copy_weights(dst: nn.Module, src: nn.Module) -> None:
 # ------------------------------------------------------------------------------------------------
 def fwd_bwd(model: Callable[[Tensor], Tensor], x: Tensor) -> None:
     """One forward + backward; gradients cleared in place afterwards."""
-    y = model(x)
-    y.sum().backward()
+    with getattr(model, "kernel_context", contextlib.nullcontext)():
+        y = model(x)
+        y.sum().backward()
     x.grad = None
 
 
-def saved_bytes(model: nn.Module, fn: Callable[[Tensor], Tensor], x: Tensor) -> Dict[str, int]:
+def saved_bytes(model: nn.Module, fn: Callable[[Tensor], Tensor], x: Tensor) -> dict[str, int]:
     """Bytes of the unique storages autograd saves for backward (all / without parameters)."""
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    seen: Dict[int, int] = {}
+    seen: dict[int, int] = {}
 
     def pack(t: Tensor) -> Tensor:
         st = t.untyped_storage()
         seen[st.data_ptr()] = st.nbytes()
         return t
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        y = fn(x)
-    y.sum().backward()
+    with getattr(fn, "kernel_context", contextlib.nullcontext)():
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            y = fn(x)
+        y.sum().backward()
     x.grad = None
     total = sum(seen.values())
     acts = sum(b for ptr, b in seen.items() if ptr not in params)
@@ -155,24 +131,24 @@ def n_params(m: nn.Module) -> int:
 
 def bench_group(
     title: str,
-    models: Dict[str, nn.Module],
-    fns: Dict[str, Callable[[Tensor], Tensor]],
+    models: dict[str, nn.Module],
+    fns: dict[str, Callable[[Tensor], Tensor]],
     make_x: Callable[[], Tensor],
-    reps: Dict[str, int],
+    reps: dict[str, int],
     warmup: int,
-) -> List[dict]:
+) -> list[dict]:
     """Measure one group of candidates on the same input."""
     x = make_x().requires_grad_(True)
     rows = []
-    compile_s: Dict[str, float] = {}
+    compile_s: dict[str, float] = {}
     for name, fn in fns.items():  # first call (compiles the compiled candidates)
         t0 = time.perf_counter()
         fwd_bwd(fn, x)
         compile_s[name] = time.perf_counter() - t0
     # candidates with few reps (the slow references) are timed in the interleaved loop only while they have reps left
     max_reps = max(reps.values())
-    times: Dict[str, List[float]] = {n: [] for n in fns}
-    cpu: Dict[str, List[float]] = {n: [] for n in fns}
+    times: dict[str, list[float]] = {n: [] for n in fns}
+    cpu: dict[str, list[float]] = {n: [] for n in fns}
     names = list(fns)
     for _ in range(warmup):
         for n in names:
@@ -188,7 +164,7 @@ def bench_group(
             cpu[n].append(time.process_time() - c0)
     for name, fn in fns.items():
         sb = saved_bytes(models[name], fn, x)
-        pk = peak_memory(lambda xx: fwd_bwd(fn, xx), x)
+        pk = peak_memory(lambda xx, fn=fn: fwd_bwd(fn, xx), x)
         rows.append(
             {
                 "group": title,
@@ -213,7 +189,7 @@ def max_abs_diff(a: Callable[[Tensor], Tensor], b: Callable[[Tensor], Tensor], x
         return float((a(x) - b(x)).abs().max())
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's default)")
     ap.add_argument("--reps", type=int, default=7, help="timed repetitions per fast candidate")
@@ -241,8 +217,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ours = KANLinear(lin, lout)
     copy_weights(ours, ref)
     dense = nn.Linear(lin, lout)
-    lin_models: Dict[str, nn.Module] = {"nn.Linear": dense, "reference KANLinear (efficient-kan recursion)": ref, "KANLinear eager": ours}
-    lin_fns: Dict[str, Callable[[Tensor], Tensor]] = dict(lin_models)  # modules are callables
+    lin_models: dict[str, nn.Module] = {"nn.Linear": dense, "reference KANLinear (efficient-kan recursion)": ref, "KANLinear eager": ours}
+    lin_models["KANLinear eager, functional kernels"] = FunctionalKernels(ours)
+    lin_fns: dict[str, Callable[[Tensor], Tensor]] = dict(lin_models)  # modules are callables
     if not args.no_compile:
         lin_models["KANLinear compiled"] = ours
         lin_fns["KANLinear compiled"] = torch.compile(ours, fullgraph=True)
@@ -258,8 +235,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     cours = KANConv1d(cc, cc, ck, padding=pad)
     copy_weights(cours, cref.kan)
     cdense = nn.Conv1d(cc, cc, ck, padding=pad, bias=False)
-    conv_models: Dict[str, nn.Module] = {"nn.Conv1d": cdense, "unfold + reference KANLinear": cref, "KANConv1d eager": cours}
-    conv_fns: Dict[str, Callable[[Tensor], Tensor]] = dict(conv_models)
+    conv_models: dict[str, nn.Module] = {"nn.Conv1d": cdense, "unfold + reference KANLinear": cref, "KANConv1d eager": cours}
+    conv_models["KANConv1d eager, functional kernels"] = FunctionalKernels(cours)
+    conv_fns: dict[str, Callable[[Tensor], Tensor]] = dict(conv_models)
     if not args.no_compile:
         conv_models["KANConv1d compiled"] = cours
         conv_fns["KANConv1d compiled"] = torch.compile(cours, fullgraph=True)
@@ -273,7 +251,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     # ---------------- ratios / targets ----------------
     by = {(r["group"], r["candidate"]): r for r in rows}
 
-    def ratio(g: str, a: str, b: str, key: str) -> Optional[float]:
+    def ratio(g: str, a: str, b: str, key: str) -> float | None:
         if (g, a) in by and (g, b) in by and by[(g, b)][key] > 0:
             return by[(g, a)][key] / by[(g, b)][key]
         return None
@@ -286,6 +264,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         ("KANLinear saved activations / reference", "linear", "KANLinear eager", R, "saved_activation_mb", "<=", 0.1),
         ("unfold reference time / KANConv1d eager", "conv1d", "unfold + reference KANLinear", "KANConv1d eager", "time", ">=", 8.0),
         ("KANConv1d saved activations / nn.Conv1d", "conv1d", "KANConv1d eager", "nn.Conv1d", "saved_activation_mb", "<=", 2.0),
+        ("KANLinear in-place kernels time / functional", "linear", "KANLinear eager",
+         "KANLinear eager, functional kernels", "time", "<=", 0.8),
+        ("KANConv1d in-place kernels time / functional", "conv1d", "KANConv1d eager",
+         "KANConv1d eager, functional kernels", "time", "<=", 0.8),
         ("KANLinear compiled time / nn.Linear", "linear", "KANLinear compiled", "nn.Linear", "time", "<=", 12.0),
         ("KANConv1d compiled time / nn.Conv1d", "conv1d", "KANConv1d compiled", "nn.Conv1d", "time", "<=", 10.0),
     ]

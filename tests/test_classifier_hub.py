@@ -11,8 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from classifier_threads import one_torch_thread  # noqa: F401  (autouse fixture)
-from kan_genomics_hf import DNATokenizer, LegNetConfig, LegNetForSequenceClassification, save_classifier
+from kan_genomics_hf import DNATokenizer, save_classifier
 
 SEQS = ["ACGTACGTAAGGCTTAGC", "ACG", "TTTTGGGGCCCCAAAATTACGT", "nnACGTRYAcg"]
 
@@ -52,18 +51,15 @@ STANDALONE = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    model = LegNetForSequenceClassification(
-        LegNetConfig(variant="lkan", block_sizes=[16, 16, 8], num_labels=2, id2label={0: "neg", 1: "pos"})
-    ).eval()
+def checkpoint(tmp_path_factory, tiny_legnet, dna_tokenizer):
+    model = tiny_legnet("lkan", id2label={0: "neg", 1: "pos"})
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm1d):
             m.running_mean.normal_()
     folder = tmp_path_factory.mktemp("hub") / "ckpt"
-    save_classifier(model, DNATokenizer(), folder)
+    save_classifier(model, dna_tokenizer, folder)
     with torch.no_grad():
-        ref = model(**DNATokenizer()(SEQS, padding=True, return_tensors="pt")).logits
+        ref = model(**dna_tokenizer(SEQS, padding=True, return_tensors="pt")).logits
     return folder, model, ref
 
 
@@ -106,7 +102,8 @@ def test_dna_classification_pipeline(checkpoint, tmp_path):
     pipe = pipeline("dna-classification", model=str(folder))
     assert type(pipe).__name__ == "DNAClassificationPipeline"
     one = pipe(SEQS[0])
-    assert one["label"] in ("neg", "pos") and one["scores"]["pos"] == pytest.approx(float(ref.softmax(-1)[0, 1]), abs=1e-6)
+    assert one["label"] in ("neg", "pos")
+    assert one["scores"]["pos"] == pytest.approx(float(ref.softmax(-1)[0, 1]), abs=1e-6)
     many = pipe(SEQS, batch_size=2)
     assert [r["scores"]["pos"] for r in many] == pytest.approx(ref.softmax(-1)[:, 1].tolist(), abs=1e-6)
     # reverse-complement averaging: a sequence and its reverse complement score the same
@@ -128,7 +125,7 @@ def test_dna_classification_pipeline(checkpoint, tmp_path):
     assert scan["windows"][1]["scores"]["pos"] == pytest.approx(pipe(long_seq[s:e])["scores"]["pos"], abs=1e-6)
 
 
-def test_pipeline_bad_inputs(checkpoint, tmp_path):
+def test_pipeline_bad_inputs(checkpoint, tmp_path, tiny_legnet, dna_tokenizer):
     from transformers import pipeline
 
     folder, _, _ = checkpoint
@@ -143,8 +140,8 @@ def test_pipeline_bad_inputs(checkpoint, tmp_path):
         pipe("ACGT", window=0)
     with pytest.raises(TypeError, match="record 0"):
         pipe([3.5])
-    limited = LegNetForSequenceClassification(LegNetConfig(block_sizes=[8, 8], max_sequence_length=12))
-    save_classifier(limited, DNATokenizer(), tmp_path / "limited")
+    limited = tiny_legnet("baseline", block_sizes=[8, 8], max_sequence_length=12)
+    save_classifier(limited, dna_tokenizer, tmp_path / "limited")
     small = pipeline("dna-classification", model=str(tmp_path / "limited"))
     with pytest.raises(ValueError, match="max_sequence_length=12; pass window=12"):
         small("ACGT" * 5)
@@ -153,10 +150,14 @@ def test_pipeline_bad_inputs(checkpoint, tmp_path):
         DNATokenizer.from_pretrained(tmp_path / "limited")(["ACGT" * 5])
 
 
-def test_pipeline_task_registered_whatever_the_import_order(tmp_path):
-    # the pipeline module itself triggers `import transformers.pipelines` here (a former circular-import trap)
+@pytest.mark.parametrize("first", [
+    "from kan_genomics_hf import *",  # the pipeline module itself imports transformers.pipelines (a former trap)
+    "import transformers.pipelines, kan_genomics_hf",  # the library first: registered at once
+    "import kan_genomics_hf, transformers.pipelines",  # the package first: registered by the import hook
+])
+def test_pipeline_task_registered_whatever_the_import_order(first):
     code = (
-        "from kan_genomics_hf import *\n"
+        f"{first}\n"
         "from transformers.pipelines import PIPELINE_REGISTRY\n"
         "assert 'dna-classification' in PIPELINE_REGISTRY.get_supported_tasks()\n"
         "from transformers import AutoConfig\n"
@@ -166,4 +167,4 @@ def test_pipeline_task_registered_whatever_the_import_order(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=repo,
                           env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "registering with" not in proc.stderr
+    assert "kan_genomics_hf: registering" not in proc.stderr

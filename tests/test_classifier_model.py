@@ -6,7 +6,6 @@ import json
 import pytest
 import torch
 
-from classifier_threads import one_torch_thread  # noqa: F401  (autouse fixture)
 from kan_genomics_hf import (
     DNATokenizer,
     LegNetConfig,
@@ -18,6 +17,7 @@ from kan_genomics_hf import (
     save_classifier,
     scale_config,
 )
+from kan_genomics_hf.modeling.configuration_legnet import VARIANTS
 from kan_genomics_hf.modeling.sizing import SIZE_PRESETS
 
 TINY = [16, 16, 8, 8]
@@ -73,7 +73,7 @@ def test_count_parameters_matches_the_built_model(kw):
 
 def test_presets_are_equal_size_across_variants():
     for size in ("50k", "2M", "22M"):
-        counts = {v: count_parameters(preset_config(v, size, num_labels=2)) for v in ("baseline", "lkan", "ckan")}
+        counts = {v: count_parameters(preset_config(v, size, num_labels=2)) for v in VARIANTS}
         for n in counts.values():
             assert abs(n - SIZE_PRESETS[size]) <= 0.01 * SIZE_PRESETS[size]
             assert all(w % 8 == 0 for w in preset_config("lkan", size).block_sizes)
@@ -86,7 +86,7 @@ def test_presets_are_equal_size_across_variants():
         preset_config("lkan", "3M")
 
 
-@pytest.mark.parametrize("variant", ["baseline", "lkan", "ckan"])
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("se_type", ["simple", "bilinear"])
 def test_padded_batch_equals_each_sequence_alone(variant, se_type):
     torch.manual_seed(0)
@@ -136,7 +136,7 @@ def test_losses_follow_problem_type():
         single(**enc, labels=torch.tensor([0, 1, 5, 1]))
 
 
-@pytest.mark.parametrize("variant", ["baseline", "lkan", "ckan"])
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_save_load_bit_exact(tmp_path, variant):
     from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
@@ -149,7 +149,8 @@ def test_save_load_bit_exact(tmp_path, variant):
     save_classifier(model, tok, tmp_path / "ckpt")
     files = {p.name for p in (tmp_path / "ckpt").iterdir()}
     assert {"config.json", "model.safetensors", "vocab.json", "tokenizer_config.json", "modeling_legnet.py",
-            "configuration_legnet.py", "kan_layers.py", "dna_encoding.py", "tokenization_dna.py"} <= files
+            "configuration_legnet.py", "kan_layers.py", "kan_basis.py", "kan_autograd.py", "dna_encoding.py",
+            "tokenization_dna.py"} <= files
     auto_map = json.loads((tmp_path / "ckpt" / "config.json").read_text())["auto_map"]
     assert set(auto_map) == {"AutoConfig", "AutoModel", "AutoModelForSequenceClassification", "AutoTokenizer"}
     loaded = AutoModelForSequenceClassification.from_pretrained(tmp_path / "ckpt").eval()
@@ -246,3 +247,18 @@ def test_masked_batchnorm_ignores_padding_in_training():
     assert torch.allclose(MaskedBatchNorm1d(4)(garbage, mask) * mask, y * mask, atol=1e-5)
     full = torch.ones(3, 1, 6)
     assert torch.allclose(MaskedBatchNorm1d(4)(x, full), torch.nn.BatchNorm1d(4)(x), atol=1e-5)
+
+
+def test_count_parameters_of_modules_and_the_width_search_counter():
+    from kan_genomics_hf.modeling.sizing import _WidthCounter
+
+    model = LegNetForSequenceClassification(tiny())
+    model.head.weight.requires_grad_(False)
+    total = sum(p.numel() for p in model.parameters())
+    assert count_parameters(model) == total
+    assert count_parameters(model, trainable_only=True) == total - model.head.weight.numel()
+    with pytest.raises(TypeError, match="nn.Module or a LegNetConfig"):
+        count_parameters("lkan")
+    for kw in ({"variant": "lkan"}, {"variant": "ckan", "ckan_layers": ["all"], "se_type": "bilinear"}):
+        config = LegNetConfig(**kw)
+        assert _WidthCounter(config)(list(config.block_sizes)) == count_parameters(config)

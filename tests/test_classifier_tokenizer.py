@@ -8,7 +8,6 @@ import time
 import pytest
 import torch
 
-from classifier_threads import one_torch_thread  # noqa: F401  (autouse fixture)
 from kan_genomics_hf import DNATokenizer
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from classifier_threads import one_torch_thread  # noqa: F401  (autouse fixture)
 from kan_genomics_hf import DNATokenizer, LegNetConfig, LegNetForSequenceClassification
 
 SEQS = ["ACGTACGTAAGGCTTAGC", "ACGGT", "TTTTGGGGCCCCAAAATTACGT", "nnACGTRYAcg"] * 2

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from kan_genomics_hf.data.collate import DNACollator, center_crop_or_pad, shift_sequence
-from kan_genomics_hf.data.flipon import build_flipon_dataset, dinucleotide_shuffle, read_bed, to_flipon_csv
+from kan_genomics_hf.data.flipon import build_flipon_dataset, to_flipon_csv
+from kan_genomics_hf.io import read_bed
+from kan_genomics_hf.sequence import dinucleotide_shuffle
 
 
 @pytest.fixture()

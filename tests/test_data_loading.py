@@ -8,7 +8,7 @@ import pytest
 from kan_genomics_hf.data.loading import UnknownDatasetError, load_genomic_dataset, valid_dataset_names
 from kan_genomics_hf.data.summary import format_summary, summarize_dataset
 from kan_genomics_hf.data.synthetic import load_synthetic
-from kan_genomics_hf.modeling.dna_encoding import gc_content
+from kan_genomics_hf.sequence import gc_content
 
 
 def _df(n, seed=0, length=30):

@@ -14,8 +14,8 @@ from kan_genomics_hf.pipelines.dna_diffusion import guided_noise, make_scheduler
 def pipe() -> DNADiffusionPipeline:
     torch.manual_seed(0)
     unet = KANUNet1DModel(variant="lkan", sample_size=24, block_out_channels=(8, 16), layers_per_block=1,
-                          norm_num_groups=4, num_class_embeds=2, class_names=["K562", "HepG2"], num_train_timesteps=10)
-    p = DNADiffusionPipeline(unet)
+                          norm_num_groups=4, num_class_embeds=2, class_names=["K562", "HepG2"])
+    p = DNADiffusionPipeline(unet, make_scheduler("ddim", 10))
     p.set_progress_bar_config(disable=True)
     return p
 

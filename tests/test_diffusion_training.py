@@ -9,7 +9,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from kan_genomics_hf.training.diffusion import DiffusionTrainingConfig, load_dna_table, train_diffusion
+from kan_genomics_hf.commands.train_diffusion import build_pipeline
+from kan_genomics_hf.data.tables import load_dna_table
+from kan_genomics_hf.training.config import DiffusionTrainingConfig
+from kan_genomics_hf.training.diffusion import train_diffusion as _train
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +26,14 @@ def table(tmp_path_factory):
     return path
 
 
+def train_diffusion(cfg: DiffusionTrainingConfig) -> dict:
+    return _train(cfg, build_pipeline)
+
+
 def _cfg(table, out, **kw) -> DiffusionTrainingConfig:
     base = dict(data=str(table), output_dir=str(out), block_out_channels=(8, 16), layers_per_block=1,
                 num_train_timesteps=10, batch_size=8, learning_rate=1e-3, val_fraction=0.2, epochs=2,
-                checkpoint_every=3, log_every=2, sample_every_epochs=0, sample_steps=3, cpu=True)
+                save_steps=3, log_every=2, sample_every_epochs=0, sample_steps=3, cpu=True)
     base.update(kw)
     return DiffusionTrainingConfig(**base)
 

@@ -1,16 +1,21 @@
 """KANUNet1DModel: shapes for odd lengths, variants, class handling, save/load and input errors."""
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from kan_genomics_hf import KANUNet1DModel
+from kan_genomics_hf.modeling.configuration_legnet import VARIANTS
 
 TINY = dict(block_out_channels=(8, 16), layers_per_block=1, num_class_embeds=3, norm_num_groups=4,
             class_names=["a", "b", "c"])
 
 
-@pytest.mark.parametrize("variant", ["baseline", "lkan", "ckan"])
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("length", [1, 7, 13, 50])
 def test_forward_shapes_odd_lengths(variant: str, length: int) -> None:
     torch.manual_seed(0)
@@ -29,7 +34,7 @@ def test_three_levels_and_attention_everywhere() -> None:
 
 def test_issue_small_model_builds_and_variants_differ_in_size() -> None:
     sizes = {}
-    for v in ("baseline", "lkan", "ckan"):
+    for v in VARIANTS:
         m = KANUNet1DModel(variant=v, block_out_channels=(32, 64), num_class_embeds=4)
         assert m(torch.randn(2, 4, 200), 10, torch.tensor([1, 4])).sample.shape == (2, 4, 200)
         sizes[v] = sum(p.numel() for p in m.parameters())
@@ -93,3 +98,30 @@ def test_documented_default_size_counts() -> None:
             m = KANUNet1DModel(variant=v, num_class_embeds=4)
         assert f"{v} {n}" in mod.__doc__
         assert sum(p.numel() for p in m.parameters()) == int(n.replace(",", ""))
+
+
+def test_time_embedding_is_the_cos_sin_sinusoid() -> None:
+    model = KANUNet1DModel(**TINY)
+    t = torch.tensor([0, 3, 49])
+    half = 4
+    args = t.float()[:, None] * torch.exp(-math.log(10000.0) * torch.arange(half) / half)[None]
+    torch.testing.assert_close(model.time_proj(t), torch.cat([args.cos(), args.sin()], dim=-1))
+
+
+def test_old_checkpoint_with_num_train_timesteps_and_sequential_time_mlp_loads(tmp_path) -> None:
+    torch.manual_seed(1)
+    model = KANUNet1DModel(variant="lkan", **TINY).eval()
+    model.save_pretrained(tmp_path)
+    cfg_path = tmp_path / "config.json"
+    cfg_path.write_text(json.dumps({**json.loads(cfg_path.read_text()), "num_train_timesteps": 10}))
+    weights = tmp_path / "diffusion_pytorch_model.safetensors"
+    sd = load_file(weights)
+    old = {k.replace("time_embedding.linear_1.", "time_embedding.0.").replace("time_embedding.linear_2.", "time_embedding.2."): v
+           for k, v in sd.items()}
+    assert "time_embedding.0.weight" in old and "time_embedding.2.bias" in old
+    save_file(old, weights)
+    loaded = KANUNet1DModel.from_pretrained(tmp_path).eval()
+    assert loaded.config.num_train_timesteps == 10  # kept as a hidden key; the scheduler owns it
+    x = torch.randn(2, 4, 9)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x, 4, torch.tensor([0, 3])).sample, model(x, 4, torch.tensor([0, 3])).sample)

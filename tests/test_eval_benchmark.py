@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 
-from kan_genomics_hf.experiments.benchmark import BenchmarkConfig, load_rows, run_benchmark
 from kan_genomics_hf.evaluation.report import aggregate, markdown_table, paper_comparison_table, write_reports
+from kan_genomics_hf.experiments.benchmark import BenchmarkConfig, load_rows, run_benchmark
 
 
 def test_tiny_benchmark_with_sweeps_and_reports(tmp_path):
     cfg = BenchmarkConfig(
-        datasets=["synthetic"], output_dir=str(tmp_path), variants=["baseline", "lkan"], size=None,
+        datasets=["synthetic"], output_dir=str(tmp_path), variants=["baseline", "lkan"], size="none",
         config_overrides={"block_sizes": [8, 8], "kernel_size": 3}, runs=2, epochs=1, batch_size=64,
         learning_rate=5e-3, dataset_options={"synthetic": {"n_train": 64, "n_validation": 40, "n_test": 40,
                                                            "length": 48}},

@@ -7,8 +7,19 @@ import numpy as np
 import pytest
 
 from kan_genomics_hf.evaluation.generation import (
-    _codes, diversity, evaluate_generation, js_divergence, kl_divergence, kmer_counts, levenshtein_batch,
-    load_jaspar_pwms, metrics_markdown, motif_hits, nearest_train, plot_generation_histograms, reference_values,
+    _codes,
+    diversity,
+    evaluate_generation,
+    js_divergence,
+    kl_divergence,
+    kmer_counts,
+    levenshtein_batch,
+    load_jaspar_pwms,
+    metrics_markdown,
+    motif_hits,
+    nearest_train,
+    plot_generation_histograms,
+    reference_values,
     shuffle_sequences,
 )
 
@@ -119,7 +130,7 @@ def test_legnet_oracle_model_tokenizer_and_folder(tmp_path) -> None:
     np.testing.assert_allclose(load_oracle(str(tmp_path / "oracle"))(seqs), probs, atol=1e-5)
     res = oracle_scores(seqs, _random_set(6, 30, 8), str(tmp_path / "oracle"), target_class=2)
     assert 0 <= res["oracle_target_fraction"] <= 1
-    with pytest.raises(FileNotFoundError, match="oracle folder not found"):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
         load_oracle(str(tmp_path / "missing"))
 
 
@@ -142,3 +153,19 @@ def test_plots_and_markdown(tmp_path) -> None:
     md = metrics_markdown({"x": {"kmer_js_4": 0.5}, "y": {"kmer_js_4": 0.25, "diversity": 0.1}})
     assert "| x | 0.5 |  |" in md and md.count("\n") == 4
     assert list(itertools.islice(shuffle_sequences(["AACG"], 1), 1))[0] != "" and sorted(shuffle_sequences(["AACG"])[0]) == list("AACG")
+
+
+def test_js_and_kl_match_the_closed_forms() -> None:
+    rng = np.random.default_rng(3)
+    p, q = rng.integers(0, 9, 64).astype(float), rng.integers(0, 9, 64).astype(float)
+    pn, qn = p / p.sum(), q / q.sum()
+    m = 0.5 * (pn + qn)
+
+    def kl2(a, b):
+        nz = a > 0
+        return np.sum(a[nz] * np.log2(a[nz] / b[nz]))
+
+    assert js_divergence(p, q) == pytest.approx(0.5 * kl2(pn, m) + 0.5 * kl2(qn, m), abs=1e-12)
+    assert js_divergence(np.zeros(4), np.ones(4)) == 0.5 and js_divergence(np.zeros(4), np.zeros(4)) == 0.0
+    pp, qp = (p + 1) / (p + 1).sum(), (q + 1) / (q + 1).sum()
+    assert kl_divergence(p, q) == pytest.approx(float(np.sum(pp * np.log(pp / qp))), abs=1e-12)

@@ -60,6 +60,7 @@ def test_failed_push_is_clear_and_keeps_folder(tmp_path):
 
 def test_push_refused_offline(tmp_path, monkeypatch):
     from huggingface_hub import constants
+
     from kan_genomics_hf.hub.push import PushToHubError, push_folder
 
     (tmp_path / "f.txt").write_text("x")

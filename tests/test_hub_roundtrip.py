@@ -40,8 +40,8 @@ def _logits(stdout: str) -> torch.Tensor:
 
 def test_push_to_hub_then_from_pretrained(tmp_path):
     from kan_genomics_hf import DNATokenizer
-    from kan_genomics_hf.models.loading import save_classifier
     from kan_genomics_hf.models.factory import build_config, build_model
+    from kan_genomics_hf.models.loading import save_classifier
 
     torch.manual_seed(0)
     model = build_model(build_config("lkan", None, num_labels=2, block_sizes=[8, 8, 8], kernel_size=3)).eval()

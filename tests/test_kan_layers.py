@@ -9,34 +9,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kan_genomics_hf.modeling.kan_layers import (
-    KANConv1d,
-    KANLinear,
-    _KANConv1dFn,
-    _KANLinearFn,
-    _spline_basis,
+from kan_genomics_hf.modeling.kan_autograd import _KANConv1dFn, _KANLinearFn
+from kan_genomics_hf.modeling.kan_basis import _spline_basis
+from kan_genomics_hf.modeling.kan_layers import KANConv1d, KANLinear
+from kan_genomics_hf.testing.efficient_kan_reference import (
+    reference_b_splines as ref_bsplines,
+)
+from kan_genomics_hf.testing.efficient_kan_reference import (
+    reference_kan_linear,
+    reference_unfold_conv,
 )
 
 
-# ------------------------------------------------------------------------------------------------
-# independent references (plain Cox-de Boor recursion, efficient-kan semantics)
-# ------------------------------------------------------------------------------------------------
-def ref_bsplines(x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
-    """(N, F) -> (N, F, G+k) by the textbook recursion with half-open order-0 intervals."""
-    x = x.unsqueeze(-1)
-    b = ((x >= grid[:, :-1]) & (x < grid[:, 1:])).to(x.dtype)
-    for p in range(1, k + 1):
-        b = (x - grid[:, : -(p + 1)]) / (grid[:, p:-1] - grid[:, : -(p + 1)]) * b[:, :, :-1] + (
-            grid[:, p + 1 :] - x
-        ) / (grid[:, p + 1 :] - grid[:, 1:-p]) * b[:, :, 1:]
-    return b
-
-
 def ref_linear(layer: KANLinear, x: torch.Tensor) -> torch.Tensor:
-    """efficient-kan forward with plain autograd."""
-    b = ref_bsplines(x, layer.grid.to(x.dtype), layer.spline_order)
-    w = layer.scaled_spline_weight
-    return F.linear(F.silu(x), layer.base_weight) + F.linear(b.reshape(x.shape[0], -1), w.reshape(w.shape[0], -1))
+    """efficient-kan forward with plain autograd, on the layer's weights and grid."""
+    return reference_kan_linear(x, layer.grid, layer.base_weight, layer.spline_weight, layer.spline_scaler, layer.spline_order)
 
 
 def uniform_grid64(n: int, g: int, k: int, lo: float = -1.0, hi: float = 1.0) -> torch.Tensor:
@@ -157,28 +144,12 @@ def test_gradcheck_conv_function(stride: int, dilation: int, groups: int, pad: t
     )
 
 
-def unfold_reference(conv: KANConv1d, x: torch.Tensor) -> torch.Tensor:
-    """Bodner et al.: zero-pad, unfold, one KANLinear(C_in/g*K -> C_out/g) per group."""
-    xp = F.pad(x, conv._pad)
-    n = x.shape[0]
-    g, k = conv.groups, conv.kernel_size
-    cg, og = conv.in_channels // g, conv.out_channels // g
-    outs = []
-    for gi in range(g):
-        cols = F.unfold(
-            xp[:, gi * cg : (gi + 1) * cg].unsqueeze(-1), (k, 1), dilation=(conv.dilation, 1), stride=(conv.stride, 1)
-        )  # (N, cg*K, Lout), column c*K + j
-        lout = cols.shape[-1]
-        lin = KANLinear(cg * k, og, grid_size=conv.grid_size, spline_order=conv.spline_order).to(x.dtype)
-        with torch.no_grad():
-            sl = slice(gi * og, (gi + 1) * og)
-            lin.base_weight.copy_(conv.base_weight[sl])
-            lin.spline_weight.copy_(conv.spline_weight[sl])
-            lin.spline_scaler.copy_(conv.spline_scaler[sl])
-            lin.grid.copy_(conv.grid[gi * cg : (gi + 1) * cg].repeat_interleave(k, dim=0))
-        y = ref_linear(lin, cols.transpose(1, 2).reshape(n * lout, -1))
-        outs.append(y.reshape(n, lout, og).transpose(1, 2))
-    return torch.cat(outs, dim=1)
+def unfold_reference(conv: KANConv1d, x: torch.Tensor, base_activation=F.silu) -> torch.Tensor:
+    """Bodner et al.: zero-pad, unfold, one KANLinear(C_in/g*K -> C_out/g) per group, on conv's weights."""
+    return reference_unfold_conv(
+        x, conv.grid, conv.base_weight, conv.spline_weight, conv.spline_scaler, conv.spline_order,
+        conv.kernel_size, conv._pad, conv.stride, conv.dilation, conv.groups, base_activation,
+    )
 
 
 @pytest.mark.parametrize(
@@ -221,12 +192,7 @@ def test_conv_unbatched_and_nonsilu_base() -> None:
     y = conv(x)
     assert torch.allclose(conv(x[0]), y[0])
     # non-SiLU base path is exact: compare with the unfold form using tanh
-    xp = F.pad(x, (1, 1))
-    cols = F.unfold(xp.unsqueeze(-1), (3, 1)).transpose(1, 2).reshape(-1, 9)
-    b = ref_bsplines(cols, conv.grid.repeat_interleave(3, 0), 3)
-    w = conv.scaled_spline_weight
-    ref = F.linear(torch.tanh(cols), conv.base_weight) + F.linear(b.reshape(cols.shape[0], -1), w.reshape(2, -1))
-    assert torch.allclose(y, ref.reshape(2, 8, 2).transpose(1, 2), atol=1e-9)
+    assert torch.allclose(y, unfold_reference(conv, x, torch.tanh), atol=1e-9)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -467,3 +433,17 @@ def test_base_activation_forms() -> None:
         KANLinear(3, 2, base_activation=5)
     with pytest.raises(TypeError, match="nn.Module class"):
         KANLinear(3, 2, base_activation=int)
+
+
+def test_uniform_flag_follows_loaded_and_replaced_grids() -> None:
+    torch.manual_seed(16)
+    src = KANLinear(3, 2)
+    x = torch.randn(64, 3) * 0.5
+    src.update_grid(x)
+    dst = KANLinear(3, 2)
+    assert dst._grid_uniform()
+    dst.load_state_dict(src.state_dict())  # in-place copy into the grid buffer
+    assert not dst._grid_uniform()
+    torch.testing.assert_close(dst(x), ref_linear(dst, x), atol=1e-5, rtol=1e-5)
+    dst.grid = KANLinear(3, 2).grid.clone()  # buffer replaced
+    assert dst._grid_uniform()

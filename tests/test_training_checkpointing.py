@@ -4,8 +4,13 @@ from __future__ import annotations
 import torch
 
 from kan_genomics_hf.training.checkpointing import (
-    atomic_directory, latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint)
-from kan_genomics_hf.training.tracking import MetricLogger, read_jsonl
+    atomic_directory,
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+)
+from kan_genomics_hf.training.tracking import JSONLTracker, read_jsonl
 
 
 def _setup(seed=0):
@@ -53,12 +58,27 @@ def test_atomic_directory_keeps_old_on_error(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["best"]
 
 
-def test_metric_logger_jsonl(tmp_path):
-    with MetricLogger(tmp_path / "log.jsonl") as log:
-        log.log({"loss": torch.tensor(0.5), "bad": float("nan")}, step=3)
+def test_jsonl_tracker(tmp_path):
+    """The JSONL log is an accelerate tracker: `<split>/<name>` keys become one record per split."""
+    tracker = JSONLTracker(tmp_path / "log.jsonl")
+    tracker.start()
+    tracker.log({"train/loss": torch.tensor(0.5), "train/bad": float("nan"), "validation/mcc": 0.25}, step=3)
+    tracker.finish()
     with open(tmp_path / "log.jsonl", "a") as fh:
         fh.write('{"truncated": ')
     recs = read_jsonl(tmp_path / "log.jsonl")
-    assert recs[0]["loss"] == 0.5 and recs[0]["bad"] == "nan" and recs[0]["step"] == 3 and len(recs) == 1
-    MetricLogger(tmp_path / "other.jsonl", enabled=False).log({"x": 1}, step=0)
-    assert not (tmp_path / "other.jsonl").exists()
+    assert len(recs) == 2 and recs[0]["split"] == "train" and recs[1] == {**recs[1], "split": "validation", "mcc": 0.25}
+    assert recs[0]["loss"] == 0.5 and recs[0]["bad"] == "nan" and recs[0]["step"] == 3
+
+
+def test_accelerator_logs_through_jsonl_tracker(tmp_path):
+    from accelerate import Accelerator
+
+    from kan_genomics_hf.training.tracking import log_metrics
+
+    acc = Accelerator(cpu=True, log_with=[JSONLTracker(tmp_path / "train_log.jsonl")])
+    acc.init_trackers("run")
+    log_metrics(acc, {"loss": 1.0, "epoch": 1}, step=2)
+    acc.end_training()
+    (rec,) = read_jsonl(tmp_path / "train_log.jsonl")
+    assert rec["split"] == "train" and rec["loss"] == 1.0 and rec["epoch"] == 1 and rec["step"] == 2

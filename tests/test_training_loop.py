@@ -15,9 +15,10 @@ import pytest
 import torch
 
 from kan_genomics_hf.data.synthetic import load_synthetic
-from kan_genomics_hf.training.checkpointing import latest_checkpoint, list_checkpoints
 from kan_genomics_hf.models.factory import build_config, build_model
-from kan_genomics_hf.training.trainer import NonFiniteLossError, TrainingArguments, train_classifier
+from kan_genomics_hf.training.checkpointing import latest_checkpoint, list_checkpoints
+from kan_genomics_hf.training.config import ClassifierTrainingConfig
+from kan_genomics_hf.training.trainer import NonFiniteLossError, train_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +44,7 @@ def test_train_end_to_end_saves_loadable_model_with_card(tmp_path):
     from kan_genomics_hf import LegNetForSequenceClassification
     from kan_genomics_hf.training.tracking import read_jsonl
 
-    args = TrainingArguments(output_dir=str(tmp_path / "run"), epochs=2, batch_size=32, learning_rate=5e-3,
+    args = ClassifierTrainingConfig(output_dir=str(tmp_path / "run"), epochs=2, batch_size=32, learning_rate=5e-3,
                              progress=False, log_every=2, tensorboard=True, rc_augment=0.5, shift_augment=2)
     res = train_classifier(tiny_model(), tok(), tiny_data(), args, dataset_name="synthetic")
     assert res.best_epoch in (1, 2) and set(res.test) >= {"mcc", "accuracy", "roc_auc", "f1"}
@@ -60,7 +61,7 @@ def test_train_end_to_end_saves_loadable_model_with_card(tmp_path):
 
 
 def test_early_stopping_and_onecycle(tmp_path):
-    args = TrainingArguments(output_dir=str(tmp_path), epochs=6, batch_size=64, learning_rate=1e-9,
+    args = ClassifierTrainingConfig(output_dir=str(tmp_path), epochs=6, batch_size=64, learning_rate=1e-9,
                              scheduler="onecycle", early_stopping_patience=1, progress=False)
     res = train_classifier(tiny_model("baseline"), tok(), tiny_data(), args)
     assert res.stopped_early and res.global_step < 6 * 3
@@ -80,7 +81,7 @@ def test_nan_loss_stops_with_clear_message_and_keeps_checkpoint(tmp_path):
         return out
 
     model.forward = poisoned
-    args = TrainingArguments(output_dir=str(tmp_path), epochs=3, batch_size=32, save_steps=2, progress=False)
+    args = ClassifierTrainingConfig(output_dir=str(tmp_path), epochs=3, batch_size=32, save_steps=2, progress=False)
     with pytest.raises(NonFiniteLossError, match=r"loss became nan .* Last good checkpoint: .*checkpoint-00000004"):
         train_classifier(model, tok(), tiny_data(), args)
     assert latest_checkpoint(tmp_path / "checkpoints").name == "checkpoint-00000004"
@@ -91,7 +92,8 @@ RUN_SCRIPT = textwrap.dedent("""
     torch.set_num_threads(1)
     sys.path.insert(0, {root!r})
     from tests.test_training_loop import tiny_data, tiny_model, tok
-    from kan_genomics_hf.training.trainer import TrainingArguments, train_classifier
+    from kan_genomics_hf.training.config import ClassifierTrainingConfig
+    from kan_genomics_hf.training.trainer import train_classifier
     out, resume, slow = sys.argv[1], sys.argv[2] == "1", sys.argv[3] == "1"
     model = tiny_model()
     if slow:  # give the parent time to SIGKILL us mid-run
@@ -101,7 +103,7 @@ RUN_SCRIPT = textwrap.dedent("""
                 time.sleep(0.15)
             return fwd(*a, **kw)
         model.forward = slow_forward
-    args = TrainingArguments(output_dir=out, epochs=2, batch_size=32, learning_rate=3e-3, save_steps=2,
+    args = ClassifierTrainingConfig(output_dir=out, epochs=2, batch_size=32, learning_rate=3e-3, save_steps=2,
                              keep_checkpoints=2, resume=resume, progress=False, rc_augment=0.5,
                              early_stopping_patience=None, seed=7)
     train_classifier(model, tok(), tiny_data(), args)
@@ -153,7 +155,7 @@ def _ddp_worker(out: str) -> None:
     AcceleratorState._reset_state(reset_partial_state=True)  # in case the launching process used Accelerate
     acc = Accelerator(cpu=True)
     assert acc.num_processes == 2
-    args = TrainingArguments(output_dir=out, epochs=1, batch_size=16, progress=False, cpu=True)
+    args = ClassifierTrainingConfig(output_dir=out, epochs=1, batch_size=16, progress=False, cpu=True)
     res = train_classifier(tiny_model(), tok(), tiny_data(n=128), args, accelerator=acc)
     Path(out, f"rank{PartialState().process_index}.json").write_text(
         json.dumps({"steps": res.global_step, "test": res.test}))

@@ -1,32 +1,139 @@
-"""Argument groups and helpers shared by the train / evaluate / predict / benchmark / demo commands."""
+"""Shared by the commands: config dataclasses turned into flags, the data/runtime options, small helpers.
+
+`add_dataclass_arguments(parser, SomeConfig)` adds one flag per field (`--field-name`, type from the
+annotation, default and help from `training.config.option`), so a config's settings are stated once;
+`dataclass_from_args(SomeConfig, args)` builds the config back from the parsed namespace.
+"""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
-from typing import Any
+import sys
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Union
+
+from ..training.config import option
+
+# NB: keep torch / transformers / datasets imports inside functions: `kan-genomics --help` must stay fast.
 
 
-def add_dataset_args(p: argparse.ArgumentParser, default: str | None = "synthetic") -> None:
-    """--dataset/--data-dir/--dataset-option options."""
-    g = p.add_argument_group("data")
-    g.add_argument("--dataset", default=default, required=default is None,
-                   help="dataset name (synthetic, gb/<name>, gue/<task>, gue_plus/<task>, dnadiffusion) or a path "
-                        "(folder with train/dev/test CSV/TSV/parquet, CSV with a split column, FASTA). "
-                        "Default: %(default)s")
-    g.add_argument("--data-dir", default=None,
-                   help="root for gue/gue_plus tasks (else $KAN_GENOMICS_GUE_ROOT), or the DNA-Diffusion CSV")
-    g.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra loader option, e.g. difficulty=0.3 or n_train=5000 for 'synthetic' (repeatable)")
-    g.add_argument("--max-train", type=int, default=None, help="subsample the training split to at most N rows")
-    g.add_argument("--max-eval", type=int, default=None, help="subsample validation/test to at most N rows")
+def _scalar_type(annotation: Any) -> tuple[Any, bool]:
+    """(element type, is-a-list) of an annotation such as `int | None`, `list[str]`, `Optional[float]`."""
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _scalar_type(args[0]) if len(args) == 1 else (str, False)
+    if origin in (list, tuple):
+        return typing.get_args(annotation)[0], True
+    return annotation, False
+
+
+def _with_default(help_text: str, default: Any) -> str:
+    if default is None or default is False or default == [] or "default" in help_text:
+        return help_text
+    shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+    return f"{help_text} (default: {shown})"
+
+
+def _field_kwargs(f: dataclasses.Field, annotation: Any) -> dict[str, Any]:
+    """add_argument keywords for one dataclass field (see the module doc of training.config)."""
+    meta = f.metadata
+    default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    required = default is dataclasses.MISSING
+    kind, is_list = _scalar_type(annotation)
+    kw: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
+    if required:
+        kw["required"] = True
+    else:
+        kw["default"] = default
+        kw["help"] = _with_default(meta["help"], None if kind is bool else default)
+    if kind is bool and "argparse" not in meta:
+        kw["action"] = "store_false" if default is True else "store_true"
+    elif "parse" in meta:
+        kw["type"] = _argparse_type(meta["parse"])
+    else:
+        kw["type"] = kind
+        if is_list and "action" not in meta.get("argparse", {}):
+            kw["nargs"] = "+"
+    for key in ("choices", "metavar"):
+        if key in meta:
+            kw[key] = meta[key]
+    kw.update(meta.get("argparse", {}))
+    return kw
+
+
+def _argparse_type(parse: Any) -> Any:
+    """A parse function whose ValueError becomes argparse's one-line 'invalid value' error."""
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
+
+
+def add_dataclass_arguments(parser: Any, dtype: type, title: str | None = None) -> None:
+    """One flag per field of dataclass `dtype` (fields with cli=False, or whose flag the parser already has,
+    are skipped); `title` puts them in an argument group."""
+    hints = typing.get_type_hints(dtype)
+    target = parser.add_argument_group(title) if title else parser
+    taken = {s for action in parser._actions for s in action.option_strings}
+    for f in dataclasses.fields(dtype):
+        if not f.init or f.metadata.get("cli", True) is False:
+            continue
+        if "help" not in f.metadata:
+            raise TypeError(f"{dtype.__name__}.{f.name} has no help text: declare it with option(..., help=...)")
+        dashed = f.name.replace("_", "-")
+        flag = f.metadata.get("flag", f"--{'no-' if hints[f.name] is bool and f.default is True else ''}{dashed}")
+        if flag in taken:
+            continue
+        target.add_argument(flag, *f.metadata.get("aliases", []), **_field_kwargs(f, hints[f.name]))
+
+
+def dataclass_from_args(dtype: type, args: argparse.Namespace, **overrides: Any) -> Any:
+    """An instance of `dtype` from the parsed flags (plus `overrides`); its __post_init__ validates it."""
+    names = {f.name for f in dataclasses.fields(dtype) if f.init}
+    values = {k: v for k, v in vars(args).items() if k in names}
+    return dtype(**{**values, **overrides})
+
+
+@dataclass
+class DatasetOptions:
+    """Which dataset to load (train / evaluate)."""
+
+    dataset: str = option("synthetic", help="dataset name (synthetic, gb/<name>, gue/<task>, gue_plus/<task>, "
+                                            "dnadiffusion) or a path (folder with train/dev/test CSV/TSV/parquet, "
+                                            "CSV with a split column, FASTA)")
+    data_dir: str | None = option(None, help="root for gue/gue_plus tasks (else $KAN_GENOMICS_GUE_ROOT), "
+                                             "or the DNA-Diffusion CSV")
+    dataset_option: list[str] = option(default_factory=list, metavar="KEY=VALUE", argparse={"action": "append"},
+                                       help="extra loader option, e.g. difficulty=0.3 or n_train=5000 for "
+                                            "'synthetic' (repeatable)")
+    max_train: int | None = option(None, help="subsample the training split to at most N rows")
+    max_eval: int | None = option(None, help="subsample validation/test to at most N rows")
+
+
+@dataclass
+class RuntimeOptions:
+    """Process settings of any command."""
+
+    threads: int | None = option(None, help="torch CPU threads (unset: torch's choice; 1 is fastest on a busy machine)")
+    cpu: bool = option(False, help="force CPU even when a GPU is present")
+
+
+def add_dataset_args(p: argparse.ArgumentParser) -> None:
+    """--dataset/--data-dir/--dataset-option/--max-train/--max-eval options."""
+    add_dataclass_arguments(p, DatasetOptions, "data")
 
 
 def add_runtime_args(p: argparse.ArgumentParser) -> None:
     """--threads/--cpu options."""
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads (default: torch's choice; 1 is fastest on a busy machine)")
-    p.add_argument("--cpu", action="store_true", help="force CPU even when a GPU is present")
+    add_dataclass_arguments(p, RuntimeOptions)
 
 
 def parse_kv(items: list[str]) -> dict[str, Any]:
@@ -68,8 +175,8 @@ def setup_runtime(args: argparse.Namespace) -> None:
 def load_dataset_from_args(args: argparse.Namespace, print_summary: bool = True):
     """Load (and optionally summarise) the dataset named by the data arguments."""
     from ..data.loading import load_genomic_dataset
-    from ..data.summary import format_summary, summarize_dataset
     from ..data.protocols import subsample
+    from ..data.summary import format_summary, summarize_dataset
 
     dd = load_genomic_dataset(args.dataset, data_dir=args.data_dir, **parse_kv(args.dataset_option))
     dd = subsample(dd, args.max_train, args.max_eval, seed=getattr(args, "seed", 0))
@@ -80,7 +187,5 @@ def load_dataset_from_args(args: argparse.Namespace, print_summary: bool = True)
 
 def fail(message: str) -> int:
     """Print a one-line error and return exit code 1."""
-    import sys
-
     print(f"error: {message}", file=sys.stderr)
     return 1

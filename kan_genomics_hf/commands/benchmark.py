@@ -8,50 +8,31 @@ Presets: --preset paper = the paper's settings (2M-parameter models, 10 epochs, 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
-from ._common import add_runtime_args, fail, parse_kv, setup_runtime
+from ..experiments.benchmark import BenchmarkConfig
+from ..training.config import option
+from ._common import RuntimeOptions, add_dataclass_arguments, dataclass_from_args, fail, parse_kv, setup_runtime
 
-PRESETS = {
-    "paper": dict(size="2M", epochs=10, batch_size=64, learning_rate=5e-4, scheduler="constant", runs=5,
-                  max_train=None, max_eval=None),
-    "cpu": dict(size="50k", epochs=3, batch_size=64, learning_rate=5e-3, scheduler="onecycle", runs=3,
-                max_train=4000, max_eval=1000),
-}
+
+@dataclass
+class BenchmarkCommandOptions:
+    """Flags of the command that are not BenchmarkConfig fields as such."""
+
+    config: list[str] = option(default_factory=list, metavar="KEY=VALUE", argparse={"action": "append"},
+                               help="LegNetConfig override, e.g. kernel_size=5 (repeatable)")
+    dataset_option: list[str] = option(default_factory=list, metavar="KEY=VALUE", argparse={"action": "append"},
+                                       help="loader option applied to every dataset (e.g. difficulty=0.3 for "
+                                            "synthetic; repeatable)")
+    merge: list[str] | None = option(None, metavar="DIR",
+                                     help="train nothing: merge the runs.jsonl of these benchmark folders (e.g. "
+                                          "parallel shards) and write the reports into --output-dir")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--datasets", nargs="+", default=["synthetic"],
-                   help="dataset names or paths, e.g. gue/tf_0 gue/mouse_2 (default: %(default)s)")
-    p.add_argument("--data-dir", default=None, help="root of GUE/GUE+ tasks (else $KAN_GENOMICS_GUE_ROOT)")
-    p.add_argument("--output-dir", required=True)
-    p.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                   help="paper (GPU) or cpu settings; explicit flags below override it")
-    p.add_argument("--variants", nargs="+", default=["baseline", "lkan", "ckan"], choices=["baseline", "lkan", "ckan"])
-    p.add_argument("--size", default=None, help="parameter preset equal across variants (default 200k)")
-    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="LegNetConfig override")
-    p.add_argument("--protocol", choices=["seeds", "kfold"], default="seeds",
-                   help="seeds: same splits, different seeds; kfold: stratified folds of train+validation")
-    p.add_argument("--runs", type=int, default=None, help="seeds or folds per model (default 3)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--learning-rate", "--lr", type=float, default=None)
-    p.add_argument("--scheduler", choices=["constant", "onecycle"], default=None)
-    p.add_argument("--patience", type=int, default=3, help="early stopping patience (0 = off)")
-    p.add_argument("--max-train", type=int, default=None, help="cap on training rows per dataset")
-    p.add_argument("--max-eval", type=int, default=None, help="cap on validation/test rows per dataset")
-    p.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="loader option applied to every dataset (e.g. difficulty=0.3 for synthetic)")
-    p.add_argument("--no-baselines", action="store_true", help="skip the classical baselines")
-    p.add_argument("--grid-sizes", type=int, nargs="*", default=[], help="LKAN grid-size sweep, e.g. 3 5 10 20")
-    p.add_argument("--ablation", action="store_true", help="blocks-replaced ablation (LKAN SE in first n stages)")
-    p.add_argument("--sweep-dataset", default=None, help="dataset for sweep/ablation (default: first)")
-    p.add_argument("--keep-models", action="store_true", help="keep every run's saved model")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--merge", nargs="+", default=None, metavar="DIR",
-                   help="train nothing: merge the runs.jsonl of these benchmark folders (e.g. parallel shards) "
-                        "and write the reports into --output-dir")
-    add_runtime_args(p)
+    add_dataclass_arguments(p, BenchmarkConfig)
+    add_dataclass_arguments(p, BenchmarkCommandOptions)
+    add_dataclass_arguments(p, RuntimeOptions)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,46 +42,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
     """BenchmarkConfig from parsed arguments (preset values, then explicit flags)."""
-    from ..experiments.benchmark import BenchmarkConfig
-
-    base = dict(size="200k", epochs=10, batch_size=64, learning_rate=5e-4, scheduler="constant", runs=3,
-                max_train=None, max_eval=None)
-    if args.preset:
-        base.update(PRESETS[args.preset])
-    for key in base:
-        value = getattr(args, key, None)
-        if value is not None:
-            base[key] = value
-    if str(base["size"]).lower() == "none":
-        base["size"] = None
     options = parse_kv(args.dataset_option)
-    return BenchmarkConfig(
-        datasets=args.datasets, output_dir=args.output_dir, variants=args.variants,
-        config_overrides=parse_kv(args.config), protocol=args.protocol, seed=args.seed,
-        early_stopping_patience=args.patience or None, data_dir=args.data_dir,
-        dataset_options={d: options for d in args.datasets} if options else {},
-        baselines=not args.no_baselines, grid_sizes=args.grid_sizes, ablation_blocks=args.ablation,
-        sweep_dataset=args.sweep_dataset, keep_models=args.keep_models, progress=not args.no_progress,
-        cpu=args.cpu, **base)
+    return dataclass_from_args(BenchmarkConfig, args, config_overrides=parse_kv(args.config),
+                               dataset_options={d: options for d in args.datasets} if options else {})
+
+
+def _merge(cfg: BenchmarkConfig, folders: list[str]) -> int:
+    from ..evaluation.report import write_reports
+    from ..experiments.benchmark import load_rows
+
+    rows = [row for folder in folders for row in load_rows(folder)]
+    if not rows:
+        return fail("no finished runs in " + ", ".join(folders))
+    paths = write_reports(rows, cfg.output_dir, title="kan-genomics benchmark")
+    print(paths["markdown"].read_text())
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    setup_runtime(args)
-    from ..experiments.benchmark import run_benchmark
     from ..evaluation.report import write_reports
+    from ..experiments.benchmark import run_benchmark
 
-    cfg = config_from_args(args)
+    setup_runtime(args)
+    try:
+        cfg = config_from_args(args)
+    except ValueError as err:
+        return fail(str(err))
     if args.merge:
-        from ..experiments.benchmark import load_rows
-
-        rows = [row for folder in args.merge for row in load_rows(folder)]
-        if not rows:
-            return fail("no finished runs in " + ", ".join(args.merge))
-        paths = write_reports(rows, cfg.output_dir, title="kan-genomics benchmark")
-        print(paths["markdown"].read_text())
-        return 0
+        return _merge(cfg, args.merge)
     try:
         rows = run_benchmark(cfg)
     except (ValueError, FileNotFoundError, ConnectionError) as err:

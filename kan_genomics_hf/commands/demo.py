@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-VARIANTS = ("baseline", "lkan", "ckan")
+from ..modeling.configuration_legnet import VARIANTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,12 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _pipeline_examples(model_dir: Path, seqs: list[str]) -> list[Any]:
-    """Run the registered "dna-classification" pipeline on a few sequences."""
-    import kan_genomics_hf  # noqa: F401 - registers the pipeline task
-    from transformers import pipeline
+    """Run the "dna-classification" pipeline on a few sequences."""
+    from ..models.loading import load_classifier
+    from ..pipelines.dna_classification import DNAClassificationPipeline
 
-    pipe = pipeline("dna-classification", model=str(model_dir))
-    return pipe(seqs)
+    model, tokenizer = load_classifier(model_dir)
+    return DNAClassificationPipeline(model=model, tokenizer=tokenizer)(seqs)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,12 +47,14 @@ def run(args: argparse.Namespace) -> int:
     from ..data.loading import load_genomic_dataset
     from ..data.summary import format_summary, summarize_dataset
     from ..evaluation.baselines import run_baselines
-    from ..evaluation.report import write_plots
+    from ..evaluation.report import format_markdown_table, write_plots
     from ..hub.model_card import write_model_card
     from ..modeling.tokenization_dna import DNATokenizer
+    from ..models.factory import build_config, build_model, count_parameters, flops_per_sequence
+    from ..training.cards import classifier_card
+    from ..training.config import ClassifierTrainingConfig
     from ..training.tracking import read_jsonl
-    from ..models.factory import build_config, build_model, count_params, flops_per_sequence
-    from ..training.trainer import TrainingArguments, default_card, train_classifier
+    from ..training.trainer import train_classifier
 
     t_all = time.time()
     out = Path(args.output_dir)
@@ -82,24 +84,24 @@ def run(args: argparse.Namespace) -> int:
         model = build_model(config)
         run_dir = out / "runs" / variant
         shutil.rmtree(run_dir, ignore_errors=True)
-        targs = TrainingArguments(output_dir=str(run_dir), epochs=epochs, batch_size=64, learning_rate=5e-3,
-                                  scheduler="onecycle", seed=args.seed, early_stopping_patience=None,
-                                  keep_checkpoints=1, log_every=10)
+        targs = ClassifierTrainingConfig(output_dir=str(run_dir), epochs=epochs, batch_size=64, learning_rate=5e-3,
+                                         scheduler="onecycle", seed=args.seed, early_stopping_patience=None,
+                                         keep_checkpoints=1, log_every=10)
         t0 = time.time()
-        print(f"  {variant}: {count_params(model):,} parameters, block sizes {list(config.block_sizes)}")
+        print(f"  {variant}: {count_parameters(model):,} parameters, block sizes {list(config.block_sizes)}")
         result = train_classifier(model, DNATokenizer(), dd, targs, dataset_name="synthetic", baselines=baselines)
         seconds = time.time() - t0
         final = models_dir / f"legnet-{variant}"
         shutil.rmtree(final, ignore_errors=True)
         shutil.copytree(result.best_dir, final)
-        card = default_card(model, targs, "synthetic", result.best_validation, result.test, baselines)
+        card = classifier_card(model, targs, "synthetic", result.best_validation, result.test, baselines)
         card["model_name"] = f"legnet-{variant}-synthetic-demo"
         write_model_card(final, **card)
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
         shutil.rmtree(run_dir / "best", ignore_errors=True)
         curve = [r for r in read_jsonl(run_dir / "train_log.jsonl") if r["split"] == "validation"]
         rows.append({"dataset": "synthetic", "variant": variant, "kind": "main", "run": f"seed{args.seed}",
-                     "params": count_params(model), "flops": flops_per_sequence(model, args.length),
+                     "params": count_parameters(model), "flops": flops_per_sequence(model, args.length),
                      "test": result.test, "validation": result.best_validation, "best_epoch": result.best_epoch,
                      "train_seconds": round(seconds, 1), "seconds_per_step": round(seconds / max(result.global_step, 1), 4),
                      "validation_curve": [c["mcc"] for c in curve], "model_dir": str(final)})
@@ -115,11 +117,11 @@ def run(args: argparse.Namespace) -> int:
         preds = _pipeline_examples(models_dir / "legnet-lkan", examples["sequence"])
     except Exception as err:  # noqa: BLE001 - the demo reports, then continues with direct inference
         print(f"  pipeline unavailable ({type(err).__name__}: {err}); using the model directly")
+        from ..models.predict import predict_proba
         from .evaluate import load_model_and_tokenizer
-        from .predict import predict
 
         m, tok = load_model_and_tokenizer(str(models_dir / "legnet-lkan"))
-        probs = predict(m, tok, examples["sequence"])
+        probs = predict_proba(m, tok, examples["sequence"])
         preds = [{"label": m.config.id2label.get(int(p.argmax()), str(int(p.argmax()))), "score": float(p.max())}
                  for p in probs]
     shown = []
@@ -139,8 +141,9 @@ def run(args: argparse.Namespace) -> int:
           "## Test results", "", table, "",
           "Models (Hugging Face folders with model cards): " + ", ".join(
               f"`models/legnet-{v}`" for v in VARIANTS), "",
-          "## Pipeline examples (LKAN)", "", "| sequence | true | predicted |", "|---|---|---|"]
-    md += [f"| `{e['sequence'][:30]}…` | {e['true_label']} | {e['predicted_label']} ({e['score']:.3f}) |" for e in shown]
+          "## Pipeline examples (LKAN)", "", format_markdown_table(
+              ["sequence", "true", "predicted"],
+              [[f"`{e['sequence'][:30]}…`", e["true_label"], f"{e['predicted_label']} ({e['score']:.3f})"] for e in shown])]
     md += ["", f"Total time {total:.0f} s.", "", "## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots.values()]
     (out / "results.md").write_text("\n".join(md) + "\n")
     (out / "results.json").write_text(json.dumps({"dataset": options, "rows": rows, "pipeline_examples": shown,
@@ -150,14 +153,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| model | params | test MCC | accuracy | ROC-AUC | F1 | train s |", "|---|---|---|---|---|---|---|"]
+    from ..evaluation.report import format_markdown_table
+
     best = max(r["test"]["mcc"] for r in rows)
+    body = []
     for r in rows:
         t = r["test"]
         mcc = f"{t['mcc']:.3f}"
-        lines.append(f"| {r['variant']} | {r['params']:,} | {'**' + mcc + '**' if t['mcc'] == best else mcc} | "
-                     f"{t['accuracy']:.3f} | {t['roc_auc']:.3f} | {t['f1']:.3f} | {r.get('train_seconds', '—')} |")
-    return "\n".join(lines)
+        body.append([r["variant"], f"{r['params']:,}", f"**{mcc}**" if t["mcc"] == best else mcc, f"{t['accuracy']:.3f}",
+                     f"{t['roc_auc']:.3f}", f"{t['f1']:.3f}", r.get("train_seconds", "—")])
+    return format_markdown_table(["model", "params", "test MCC", "accuracy", "ROC-AUC", "F1", "train s"], body)
 
 
 def _extra_plots(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:

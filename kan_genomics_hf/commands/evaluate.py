@@ -24,16 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def load_model_and_tokenizer(name: str):
-    """Model + tokenizer from a folder or Hub id, with a clear error when it is neither."""
-    from ..modeling.modeling_legnet import LegNetForSequenceClassification
-    from ..modeling.tokenization_dna import DNATokenizer
+    """`models.loading.load_classifier`, with the command's one-line message when it fails."""
+    from ..models.loading import load_classifier
 
     try:
-        model = LegNetForSequenceClassification.from_pretrained(name)
-        tokenizer = DNATokenizer.from_pretrained(name)
+        return load_classifier(name)
     except (OSError, ValueError) as err:
         raise ValueError(f"could not load a classifier from {name!r}: {str(err).splitlines()[0]}") from err
-    return model.eval(), tokenizer
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.collate import DNACollator
     from ..evaluation.baselines import run_baselines
     from ..evaluation.metrics import classification_metrics
-    from ..training.trainer import predict_scores
+    from ..models.predict import predict_scores
 
     try:
         model, tokenizer = load_model_and_tokenizer(args.model)

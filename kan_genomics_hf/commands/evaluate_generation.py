@@ -10,10 +10,14 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..evaluation.generation import (
-        evaluate_generation, metrics_markdown, plot_generation_histograms, read_sequences, reference_values,
-        shuffle_sequences,
+        evaluate_generation,
+        metrics_markdown,
+        plot_generation_histograms,
+        reference_values,
     )
     from ..io.atomic import write_json_atomic
+    from ..io.sequences import read_sequences
+    from ..sequence import shuffle_nucleotides
 
     try:
         gen = read_sequences(args.generated)
@@ -41,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     write_json_atomic(out / "generation_metrics.json", rows)
     md = "# Generation metrics\n\n" + metrics_markdown(rows)
     if not args.no_plots:
-        sets = {"generated": gen, "reference": ref, "shuffled reference": shuffle_sequences(ref, args.seed)}
+        sets = {"generated": gen, "reference": ref, "shuffled reference": shuffle_nucleotides(ref, args.seed)}
         paths = plot_generation_histograms(sets, out, jaspar_release=args.jaspar_release,
                                            motif_threshold=args.motif_threshold)
         md += "\n" + "\n".join(f"![{p.stem}]({p.name})" for p in paths) + "\n"

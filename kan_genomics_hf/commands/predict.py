@@ -21,62 +21,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def read_sequences(path: str) -> tuple[list[str], list[str]]:
-    """(ids, sequences) from FASTA, CSV (sequence column) or plain lines."""
-    from pathlib import Path
-
-    from ..data.loading import FASTA_SUFFIXES, _read_fasta
-
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"no such input file: {path}")
-    if p.name.lower().endswith(FASTA_SUFFIXES) or p.read_text()[:1] == ">":
-        recs = _read_fasta(p)
-        return [h.split()[0] for h, _ in recs], [s for _, s in recs]
-    if p.suffix.lower() in (".csv", ".tsv"):
-        import pandas as pd
-
-        df = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",")
-        if "sequence" not in df.columns:
-            raise ValueError(f"{path}: CSV needs a 'sequence' column (has {list(df.columns)})")
-        ids = df["id"].astype(str).tolist() if "id" in df.columns else [str(i) for i in range(len(df))]
-        return ids, df["sequence"].astype(str).tolist()
-    seqs = [line.strip() for line in p.read_text().splitlines() if line.strip()]
-    return [str(i) for i in range(len(seqs))], seqs
-
-
-def predict(model, tokenizer, seqs: list[str], batch_size: int = 128):
-    """(n, C) class probabilities; invalid characters raise a ValueError naming the sequence."""
-    import numpy as np
-    import torch
-
-    from ..modeling.dna_encoding import encode_batch
-
-    encode_batch(seqs)  # validates: names sequence index, position and character
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(seqs), batch_size):
-            enc = tokenizer(seqs[i:i + batch_size], padding="longest", return_tensors="pt")
-            logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
-            out.append(torch.softmax(logits.float(), -1).numpy())
-    return np.concatenate(out)
-
-
 def run(args: argparse.Namespace) -> int:
     setup_runtime(args)
     import csv
     import io
     import sys
 
+    from ..io.sequences import read_sequence_records
+    from ..models.predict import predict_proba
     from .evaluate import load_model_and_tokenizer
 
     try:
         model, tokenizer = load_model_and_tokenizer(args.model)
-        ids, seqs = (read_sequences(args.input) if args.input
-                     else ([str(i) for i in range(len(args.sequence))], args.sequence))
-        if args.rc_averaging:
-            model.config.rc_averaging = True
-        probs = predict(model, tokenizer, seqs, args.batch_size)
+        records = read_sequence_records(args.input) if args.input else None
+        ids = [r.id for r in records] if records else [str(i) for i in range(len(args.sequence))]
+        seqs = [r.sequence for r in records] if records else args.sequence
+        probs = predict_proba(model, tokenizer, seqs, args.batch_size, rc_averaging=True if args.rc_averaging else None)
     except (ValueError, FileNotFoundError, TypeError) as err:
         return fail(str(err))
     names = [model.config.id2label.get(i, str(i)) for i in range(probs.shape[1])]

@@ -4,7 +4,8 @@ variable lengths by mask-aware padding, centred crop/pad to a fixed length, or t
 so that resumed and multi-process runs see exactly the same batches."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -14,81 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from ..io.bed import read_bed
+from ..sequence import dinucleotide_shuffle, gc_fraction
+
 NEGATIVE_KINDS = ("gc_matched", "shuffled", "uniform")
-
-
-def read_bed(path: str | os.PathLike) -> list[tuple[str, int, int]]:
-    """(chrom, start, end) of each BED line (0-based, half-open); header/track/comment lines skipped."""
-    regions = []
-    for lineno, line in enumerate(Path(path).read_text().splitlines(), 1):
-        if not line.strip() or line.startswith(("#", "track", "browser")):
-            continue
-        parts = line.split("\t") if "\t" in line else line.split()
-        if len(parts) < 3:
-            raise ValueError(f"{path}:{lineno}: a BED line needs chrom, start, end; got {line!r}")
-        try:
-            start, end = int(parts[1]), int(parts[2])
-        except ValueError:
-            raise ValueError(f"{path}:{lineno}: start/end are not integers: {line!r}") from None
-        if end <= start or start < 0:
-            raise ValueError(f"{path}:{lineno}: empty or negative interval {start}-{end}")
-        regions.append((parts[0], start, end))
-    if not regions:
-        raise ValueError(f"{path}: no BED regions")
-    return regions
-
-
-def dinucleotide_shuffle(seq: str, rng: np.random.Generator) -> str:
-    """Shuffle `seq` preserving its exact dinucleotide counts (Altschul-Erickson Eulerian-walk method)."""
-    if len(seq) < 3:
-        return seq
-    seq = seq.upper()
-    chars = sorted(set(seq))
-    edges: dict[str, list[str]] = {c: [] for c in chars}
-    for a, b in zip(seq[:-1], seq[1:]):
-        edges[a].append(b)
-    last = seq[-1]
-    while True:  # random spanning arborescence rooted at `last`: last exit edge of every other vertex
-        last_edge: dict[str, str] = {}
-        in_tree = {last}
-        for v in chars:
-            if v == last or not edges[v]:
-                continue
-            path = [v]
-            u = v
-            # random walk (Wilson-style via choice among u's out-edges) until reaching the tree
-            while u not in in_tree:
-                nxt = edges[u][int(rng.integers(len(edges[u])))]
-                last_edge[u] = nxt
-                u = nxt
-                path.append(u)
-            u = v
-            while u not in in_tree:
-                in_tree.add(u)
-                u = last_edge[u]
-        break
-    walk_edges: dict[str, list[str]] = {}
-    for v in chars:
-        out = list(edges[v])
-        if v in last_edge:
-            out.remove(last_edge[v])
-            rng.shuffle(out)
-            out.append(last_edge[v])
-        else:
-            rng.shuffle(out)
-        walk_edges[v] = out[::-1]  # pop() from the end takes them in order
-    result = [seq[0]]
-    u = seq[0]
-    for _ in range(len(seq) - 1):
-        u = walk_edges[u].pop()
-        result.append(u)
-    return "".join(result)
-
-
-def _gc(s: str) -> float:
-    s = s.upper()
-    acgt = sum(s.count(b) for b in "ACGT")
-    return (s.count("G") + s.count("C")) / acgt if acgt else 0.0
 
 
 def build_flipon_dataset(
@@ -150,7 +79,7 @@ def build_flipon_dataset(
             elif negatives == "shuffled":
                 add(dinucleotide_shuffle(seq, rng), 0, "", -1, -1, "shuffled")
             else:
-                target = _gc(seq)
+                target = gc_fraction(seq)
                 best = None
                 for _ in range(max_tries):
                     chrom = chroms[int(rng.choice(len(chroms), p=weights))]
@@ -160,7 +89,7 @@ def build_flipon_dataset(
                     cand = str(genome[chrom][a:a + length])
                     if cand.count("N") > max_n_fraction * length:
                         continue
-                    diff = abs(_gc(cand) - target)
+                    diff = abs(gc_fraction(cand) - target)
                     if best is None or diff < best[0]:
                         best = (diff, cand, chrom, a)
                     if diff <= gc_tolerance:

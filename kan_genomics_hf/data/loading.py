@@ -10,10 +10,15 @@ mapping with one FASTA per class).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
+
+from ..io.fasta import is_fasta_path, read_fasta
+from ..io.files import base_suffix
+from ..io.tables import TABLE_SUFFIXES, read_dataframe
 
 GB_DATASETS = (
     "demo_coding_vs_intergenomic_seqs", "demo_human_or_worm", "drosophila_enhancers_stark",
@@ -45,8 +50,6 @@ SEQUENCE_COLUMNS = ("sequence", "seq", "Sequence", "sequences", "text", "dna")
 LABEL_COLUMNS = ("label", "labels", "Label", "target", "class", "y")
 SPLIT_ALIASES = {"train": "train", "training": "train", "dev": "validation", "val": "validation",
                  "valid": "validation", "validation": "validation", "test": "test", "testing": "test"}
-TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".txt")
-FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz")
 
 
 def valid_dataset_names() -> list[str]:
@@ -228,17 +231,8 @@ def _load_gue(group: str, task: str, data_dir=None, **kwargs: Any):
 def _read_table(path: Path):
     """Read one CSV/TSV/parquet file into a Dataset (sequences kept as strings)."""
     import datasets
-    import pandas as pd
 
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            df = pd.read_parquet(path)
-        else:
-            sep = "\t" if suffix in (".tsv", ".txt") else ","
-            df = pd.read_csv(path, sep=sep, dtype={c: str for c in SEQUENCE_COLUMNS})
-    except Exception as err:  # noqa: BLE001
-        raise ValueError(f"could not read {path}: {type(err).__name__}: {err}") from err
+    df = read_dataframe(path, dtype={c: str for c in SEQUENCE_COLUMNS})
     if len(df) == 0:
         raise ValueError(f"{path} has no rows")
     return datasets.Dataset.from_pandas(df, preserve_index=False)
@@ -248,7 +242,7 @@ def _load_split_folder(folder: Path, **kwargs: Any):
     splits = {}
     for file in sorted(folder.iterdir()):
         stem = file.name.split(".")[0].lower()
-        if file.suffix.lower() in TABLE_SUFFIXES and stem in SPLIT_ALIASES:
+        if base_suffix(file) in TABLE_SUFFIXES and stem in SPLIT_ALIASES:
             split = SPLIT_ALIASES[stem]
             if split in splits:
                 raise ValueError(f"{folder}: two files for split {split!r}")
@@ -260,11 +254,11 @@ def _load_split_folder(folder: Path, **kwargs: Any):
 
 def _load_path(path: Path, **kwargs: Any):
     if path.is_dir():
-        if any(f.name.lower().endswith(FASTA_SUFFIXES) for f in path.iterdir()) and not any(
-                f.suffix.lower() in TABLE_SUFFIXES for f in path.iterdir()):
+        if any(is_fasta_path(f) for f in path.iterdir()) and not any(
+                base_suffix(f) in TABLE_SUFFIXES for f in path.iterdir()):
             return load_fasta_per_class(path, **kwargs)
         return _load_split_folder(path, **kwargs)
-    if path.name.lower().endswith(FASTA_SUFFIXES):
+    if is_fasta_path(path):
         return load_fasta(path, **kwargs)
     table = _read_table(path)
     cols = set(table.column_names)
@@ -313,32 +307,6 @@ def load_dnadiffusion_table(path: str | os.PathLike, validation_chromosomes=("ch
     return dd
 
 
-def _read_fasta(path: Path) -> list[tuple[str, str]]:
-    """(header, sequence) records of a FASTA file (plain or gzip)."""
-    import gzip
-
-    opener = gzip.open if path.name.endswith(".gz") else open
-    records, header, chunks = [], None, []
-    with opener(path, "rt") as fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith(">"):
-                if header is not None:
-                    records.append((header, "".join(chunks)))
-                header, chunks = line[1:].strip(), []
-            elif header is None:
-                raise ValueError(f"{path}:{lineno}: sequence data before the first '>' header")
-            else:
-                chunks.append(line)
-    if header is not None:
-        records.append((header, "".join(chunks)))
-    if not records:
-        raise ValueError(f"{path}: no FASTA records")
-    return records
-
-
 def _label_from_header(header: str, path: Path) -> str:
     for token in header.replace("|", " ").split():
         if token.lower().startswith(("label=", "class=")):
@@ -354,10 +322,10 @@ def load_fasta(path: str | os.PathLike, **kwargs: Any):
     import datasets
 
     path = Path(path)
-    recs = _read_fasta(path)
-    ds = datasets.Dataset.from_dict({"id": [h.split()[0].split("|")[0] for h, _ in recs],
-                                     "sequence": [s for _, s in recs],
-                                     "label": [_label_from_header(h, path) for h, _ in recs]})
+    recs = read_fasta(path)
+    ds = datasets.Dataset.from_dict({"id": [r.id.split("|")[0] for r in recs],
+                                     "sequence": [r.sequence for r in recs],
+                                     "label": [_label_from_header(r.description, path) for r in recs]})
     return _finalise({"train": ds}, str(path), **kwargs)
 
 
@@ -370,15 +338,15 @@ def load_fasta_per_class(source: str | os.PathLike | Mapping[str, str | os.PathL
         where = "FASTA per class"
     else:
         folder = Path(source)
-        files = {f.name.split(".")[0]: f for f in sorted(folder.iterdir()) if f.name.lower().endswith(FASTA_SUFFIXES)}
+        files = {f.name.split(".")[0]: f for f in sorted(folder.iterdir()) if is_fasta_path(f)}
         where = str(folder)
     if len(files) < 2:
         raise ValueError(f"{where}: need at least two class FASTA files, found {sorted(files)}")
     ids, seqs, labels = [], [], []
     for cls, file in files.items():
-        for h, s in _read_fasta(file):
-            ids.append(h.split()[0])
-            seqs.append(s)
+        for rec in read_fasta(file):
+            ids.append(rec.id)
+            seqs.append(rec.sequence)
             labels.append(cls)
     ds = datasets.Dataset.from_dict({"id": ids, "sequence": seqs, "label": labels})
     return _finalise({"train": ds}, where, **kwargs)

@@ -2,7 +2,8 @@
 test-once protocol repeated) or stratified k-fold (train+validation re-split into k folds, test fixed)."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 

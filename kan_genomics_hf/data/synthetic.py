@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sequence import permute_bases, reverse_complement
+
 BASES = np.array(list("ACGT"))
 # TF-like consensus motifs (AP-1, E-box, CTCF-core-like, GATA) planted on either strand
 TF_MOTIFS = ("TGACTCAT", "CACGTGAC", "CCGCGNGGNGGCAG", "AGATAAGG")
@@ -25,10 +27,6 @@ def _tf_motif(rng: np.random.Generator) -> str:
     return "".join(b if b != "N" else rng.choice(BASES) for b in motif)
 
 
-def _revcomp(s: str) -> str:
-    return s.translate(str.maketrans("ACGT", "TGCA"))[::-1]
-
-
 def _mutate(motif: str, rate: float, rng: np.random.Generator) -> str:
     chars = np.array(list(motif))
     hit = rng.random(len(chars)) < rate
@@ -43,7 +41,7 @@ def _background(length: int, gc: float, rng: np.random.Generator) -> np.ndarray:
 
 def _plant(seq: np.ndarray, motif: str, rng: np.random.Generator) -> None:
     if rng.random() < 0.5:
-        motif = _revcomp(motif)
+        motif = reverse_complement(motif)
     start = int(rng.integers(0, len(seq) - len(motif) + 1))
     seq[start:start + len(motif)] = list(motif)
 
@@ -71,7 +69,7 @@ def make_synthetic_sequences(
             kind = label if num_classes == 3 else (int(rng.integers(1, 3)) if label == 1 else 0)
             if kind == 0:  # decoy with the composition of a real motif, bases shuffled
                 source = _g4_motif(rng) if rng.random() < 0.5 else _tf_motif(rng)
-                motif = "".join(rng.permutation(list(source)))
+                motif = permute_bases(source, rng)
             else:
                 motif = _mutate(_g4_motif(rng) if kind == 1 else _tf_motif(rng), mutation, rng)
             _plant(seq, motif, rng)

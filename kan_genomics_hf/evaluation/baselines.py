@@ -3,11 +3,12 @@ logistic regression (k chosen among 4-6 on the validation split). Flipon-style d
 by GC alone, and on several GUE tasks a k-mer model is within a few MCC points of deep models."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ..modeling.dna_encoding import gc_content
+from ..sequence import gc_content
 from .metrics import classification_metrics
 
 BASELINE_NAMES = ("gc_content", "kmer_lr")

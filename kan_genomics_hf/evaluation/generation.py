@@ -15,14 +15,19 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any
 
 import numpy as np
 
-from ..modeling.dna_encoding import BASES, encode_batch, gc_content, one_hot
+from ..io.sequences import read_sequences  # noqa: F401 - public here since the generation metrics began
+from ..modeling.dna_encoding import BASES, encode_batch, one_hot
+from ..sequence import gc_content
+from ..sequence import shuffle_nucleotides as shuffle_sequences
+from .report import format_markdown_table
 
-Oracle = Union[Callable[[Sequence[str]], np.ndarray], tuple, str, os.PathLike]
+Oracle = Callable[[Sequence[str]], np.ndarray] | tuple | str | os.PathLike
 DEFAULT_JASPAR_RELEASE = "JASPAR2024"
 LOWER_IS_BETTER = ("kmer_js_", "motif_kl", "gc_wasserstein", "motif_count_wasserstein", "oracle_mse",
                    "oracle_score_wasserstein")
@@ -51,12 +56,6 @@ def _stack(codes: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def shuffle_sequences(seqs: Sequence[str], seed: int = 0) -> list[str]:
-    """Nucleotide-permuted copies (composition kept, order destroyed): the 'shuffled-real' ceiling."""
-    rng = np.random.default_rng(seed)
-    return ["".join(rng.permutation(list(s))) for s in seqs]
-
-
 # ----------------------------------------------------------------------------------------- k-mers
 def kmer_counts(codes: list[np.ndarray], k: int) -> np.ndarray:
     """Counts of all 4**k k-mers over all sequences (k-mers containing N or crossing sequences skipped)."""
@@ -73,25 +72,24 @@ def kmer_counts(codes: list[np.ndarray], k: int) -> np.ndarray:
 
 
 def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
-    """Jensen-Shannon divergence in bits (0 = identical, 1 = disjoint) of two count/probability vectors."""
+    """Jensen-Shannon divergence in bits (0 = identical, 1 = disjoint) of two count/probability vectors;
+    an all-zero vector counts as disjoint from any other (0.5) and identical to another all-zero one."""
+    from scipy.spatial.distance import jensenshannon
+
     p = np.asarray(p, np.float64)
     q = np.asarray(q, np.float64)
-    p, q = p / max(p.sum(), 1e-300), q / max(q.sum(), 1e-300)
-    m = 0.5 * (p + q)
-
-    def kl(a: np.ndarray, b: np.ndarray) -> float:
-        nz = a > 0
-        return float(np.sum(a[nz] * np.log2(a[nz] / b[nz])))
-
-    return max(0.0, 0.5 * kl(p, m) + 0.5 * kl(q, m))
+    if p.sum() <= 0 or q.sum() <= 0:
+        return 0.0 if p.sum() <= 0 and q.sum() <= 0 else 0.5
+    return max(0.0, float(jensenshannon(p, q, base=2)) ** 2)
 
 
 def kl_divergence(p_counts: np.ndarray, q_counts: np.ndarray, pseudocount: float = 1.0) -> float:
     """KL(p || q) in nats of two count vectors after adding `pseudocount` to every entry."""
+    from scipy.stats import entropy
+
     p = np.asarray(p_counts, np.float64) + pseudocount
     q = np.asarray(q_counts, np.float64) + pseudocount
-    p, q = p / p.sum(), q / q.sum()
-    return float(np.sum(p * np.log(p / q)))
+    return float(entropy(p, q))
 
 
 # ----------------------------------------------------------------------------------------- motifs
@@ -153,45 +151,24 @@ def motif_hits(codes: list[np.ndarray], pwms: np.ndarray, widths: np.ndarray, th
 
 
 # ----------------------------------------------------------------------------------------- edit distances
+def _rows_as_strings(x: np.ndarray) -> list:
+    """Rows of a small-integer code array as strings (one character per code) for rapidfuzz."""
+    if x.size and (x.min() < 0 or x.max() > 255):
+        return [row.tolist() for row in x]
+    return [row.tobytes().decode("latin-1") for row in x.astype(np.uint8)]
+
+
 def levenshtein_batch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Levenshtein distances of P pairs of equal-shape code arrays a, b (P, n), (P, m): anti-diagonal DP."""
-    a = np.asarray(a)
-    b = np.asarray(b)
-    P, n = a.shape
-    m = b.shape[1]
-    big = np.iinfo(np.int32).max // 2
-    # diagonal d holds D[i, d-i] at index i (0..n); invalid cells are `big`
-    prev2 = np.full((P, n + 1), big, np.int32)
-    prev1 = np.full((P, n + 1), big, np.int32)
-    prev2[:, 0] = 0  # d = 0: D[0,0]
-    if n + m == 0:
-        return np.zeros(P, np.int64)
-    # d = 1: D[0,1] = 1 (if m>=1), D[1,0] = 1 (if n>=1)
-    if m >= 1:
-        prev1[:, 0] = 1
-    if n >= 1:
-        prev1[:, 1] = 1
-    i_idx = np.arange(n + 1)
-    for d in range(2, n + m + 1):
-        cur = np.full((P, n + 1), big, np.int32)
-        lo, hi = max(0, d - m), min(n, d)
-        i = i_idx[lo: hi + 1]
-        j = d - i
-        # deletions / insertions from diagonal d-1
-        up = np.where(i[None] >= 1, prev1[:, np.maximum(i - 1, 0)], big) + 1
-        left = prev1[:, i] + 1
-        # substitution from diagonal d-2
-        inner = (i >= 1) & (j >= 1)
-        ai = a[:, np.clip(i - 1, 0, max(n - 1, 0))] if n else np.zeros((P, len(i)), a.dtype)
-        bj = b[:, np.clip(j - 1, 0, max(m - 1, 0))] if m else np.zeros((P, len(i)), b.dtype)
-        diag = np.where(inner[None], prev2[:, np.maximum(i - 1, 0)] + (ai != bj), big)
-        val = np.minimum(np.minimum(up, left), diag)
-        # borders: D[0, j] = j and D[i, 0] = i
-        val = np.where((i == 0)[None], j[None], val)
-        val = np.where((j == 0)[None], i[None], val)
-        cur[:, lo: hi + 1] = val
-        prev2, prev1 = prev1, cur
-    return prev1[:, n].astype(np.int64)
+    """Levenshtein distances of P pairs of code arrays a, b of shapes (P, n), (P, m) (rapidfuzz, C++)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim != 2 or b.ndim != 2 or len(a) != len(b):
+        raise ValueError(f"levenshtein_batch needs two 2-D arrays with one row per pair, got shapes {a.shape} and {b.shape}")
+    if not len(a):
+        return np.zeros(0, np.int64)
+    return process.cpdist(_rows_as_strings(a), _rows_as_strings(b), scorer=Levenshtein.distance).astype(np.int64)
 
 
 def _pairwise_normalised_edit(x: np.ndarray, pairs: np.ndarray, lengths: np.ndarray, chunk: int = 2048) -> np.ndarray:
@@ -267,38 +244,19 @@ def nearest_train(gen_codes: list[np.ndarray], train_codes: list[np.ndarray], ca
 
 # ----------------------------------------------------------------------------------------- oracle
 def load_oracle(oracle: Oracle, batch_size: int = 256) -> Callable[[Sequence[str]], np.ndarray]:
-    """Turn a callable, a (model, tokenizer) pair or a saved classifier folder into seqs -> class probabilities."""
+    """Turn a callable, a (model, tokenizer) pair or a saved classifier folder / Hub id into
+    seqs -> class probabilities (`models.predict.predict_proba`)."""
+    from ..models.loading import load_classifier
+    from ..models.predict import predict_proba
+
     if callable(oracle) and not hasattr(oracle, "config"):
         return oracle
     if isinstance(oracle, (str, os.PathLike)):
-        path = Path(oracle)
-        if not path.is_dir():
-            raise FileNotFoundError(f"oracle folder not found: {path}")
-        if (path / "config.json").is_file() and '"kan_legnet"' in (path / "config.json").read_text():
-            from ..models.loading import load_classifier
-
-            oracle = load_classifier(path)
-        else:  # any transformers sequence classifier with its tokenizer
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-            oracle = (AutoModelForSequenceClassification.from_pretrained(path), AutoTokenizer.from_pretrained(path))
-    if isinstance(oracle, tuple) and len(oracle) == 2:
-        model, tokenizer = oracle
-    else:
+        oracle = load_classifier(oracle)
+    if not (isinstance(oracle, tuple) and len(oracle) == 2):
         raise TypeError("oracle must be a callable seqs -> probabilities, a (model, tokenizer) pair or a folder path")
-    import torch
-
-    def predict(seqs: Sequence[str]) -> np.ndarray:
-        model.eval()
-        out = []
-        with torch.no_grad():
-            for s in range(0, len(seqs), batch_size):
-                enc = tokenizer(list(seqs[s: s + batch_size]), return_tensors="pt", padding=True)
-                enc = {k: v.to(model.device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
-                out.append(torch.softmax(model(**enc).logits.float(), dim=-1).cpu().numpy())
-        return np.concatenate(out)
-
-    return predict
+    model, tokenizer = oracle
+    return functools.partial(predict_proba, model, tokenizer, batch_size=batch_size)
 
 
 def _quantile_mse(a: np.ndarray, b: np.ndarray, n: int = 512) -> float:
@@ -308,7 +266,7 @@ def _quantile_mse(a: np.ndarray, b: np.ndarray, n: int = 512) -> float:
 
 
 def oracle_scores(gen: Sequence[str], ref: Sequence[str], oracle: Oracle,
-                  target_class: Optional[Union[int, Sequence[int]]] = None) -> dict[str, float]:
+                  target_class: int | Sequence[int] | None = None) -> dict[str, float]:
     """Oracle metrics: fraction of generated called as the target class, and oracle-MSE (SP-MSE stand-in).
 
     oracle_mse = mean over classes of the squared 2-Wasserstein distance between the oracle's class-probability
@@ -366,9 +324,9 @@ def paper_onehot_diversity(codes: list[np.ndarray], prefix: int = 100, max_pairs
 def evaluate_generation(
     generated: Sequence[str],
     reference: Sequence[str],
-    train: Optional[Sequence[str]] = None,
-    oracle: Optional[Oracle] = None,
-    target_class: Optional[Union[int, Sequence[int]]] = None,
+    train: Sequence[str] | None = None,
+    oracle: Oracle | None = None,
+    target_class: int | Sequence[int] | None = None,
     ks: Iterable[int] = (3, 4, 5, 6),
     motif_threshold: float = 0.8,
     jaspar_release: str = DEFAULT_JASPAR_RELEASE,
@@ -423,7 +381,7 @@ def reference_values(reference: Sequence[str], seed: int = 0, **kwargs: Any) -> 
 
 
 # ----------------------------------------------------------------------------------------- plots / reports
-def plot_generation_histograms(sets: Mapping[str, Sequence[str]], out_dir: Union[str, os.PathLike],
+def plot_generation_histograms(sets: Mapping[str, Sequence[str]], out_dir: str | os.PathLike,
                                jaspar_release: str = DEFAULT_JASPAR_RELEASE, motif_threshold: float = 0.8,
                                prefix: str = "") -> list[Path]:
     """Histogram PNGs (GC content, motif hits per sequence, pairwise edit distance) for named sequence sets."""
@@ -463,55 +421,12 @@ def plot_generation_histograms(sets: Mapping[str, Sequence[str]], out_dir: Union
     return paths
 
 
-def metrics_markdown(rows: Mapping[str, Mapping[str, float]], keys: Optional[Sequence[str]] = None) -> str:
-    """A Markdown table: one row per named result, one column per metric."""
+def metrics_markdown(rows: Mapping[str, Mapping[str, float]], keys: Sequence[str] | None = None) -> str:
+    """A Markdown table: one row per named result, one column per metric (4 significant digits)."""
     keys = list(keys or dict.fromkeys(k for r in rows.values() for k in r))
-    lines = ["| set | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
-    for name, r in rows.items():
-        cells = []
-        for k in keys:
-            v = r.get(k)
-            cells.append("" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
+    def cell(v: Any) -> str:
+        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
 
-def read_sequences(path: Union[str, os.PathLike], column: str = "sequence", filter_column: Optional[str] = None,
-                   filter_value: Optional[str] = None, limit: Optional[int] = None) -> list[str]:
-    """Sequences from FASTA (.fa/.fasta/.fna), CSV/TSV (a `column`, optionally rows where filter_column ==
-    filter_value) or plain text (one per line)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"sequence file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        import pandas as pd
-
-        df = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        if column not in df.columns:
-            raise ValueError(f"{path}: no column {column!r}; columns are {list(df.columns)}")
-        if filter_column is not None:
-            if filter_column not in df.columns:
-                raise ValueError(f"{path}: no column {filter_column!r}; columns are {list(df.columns)}")
-            df = df[df[filter_column].astype(str) == str(filter_value)]
-            if df.empty:
-                raise ValueError(f"{path}: no rows with {filter_column} == {filter_value!r}")
-        seqs = df[column].astype(str).tolist()
-    else:
-        text = path.read_text().splitlines()
-        if any(line.startswith(">") for line in text[:1]):
-            seqs, cur = [], []
-            for line in text:
-                if line.startswith(">"):
-                    if cur:
-                        seqs.append("".join(cur))
-                    cur = []
-                elif line.strip():
-                    cur.append(line.strip())
-            if cur:
-                seqs.append("".join(cur))
-        else:
-            seqs = [line.strip() for line in text if line.strip()]
-    if not seqs:
-        raise ValueError(f"{path}: no sequences")
-    return seqs[:limit] if limit else seqs
+    body = [[name] + [cell(r.get(k)) for k in keys] for name, r in rows.items()]
+    return format_markdown_table(["set", *keys], body) + "\n"

@@ -7,12 +7,15 @@ import csv
 import json
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
-DEEP = ("baseline", "lkan", "ckan")
+from ..modeling.configuration_legnet import VARIANTS
+
+DEEP = VARIANTS
 CLASSICAL = ("gc_content", "kmer_lr")
 COLUMN_NAMES = {"baseline": "LegNet baseline", "lkan": "LKAN", "ckan": "CKAN", "gc_content": "GC-only LR",
                 "kmer_lr": "k-mer LR"}
@@ -27,6 +30,24 @@ PAPER_GUE: dict[str, tuple[float, float, float, float]] = {
     "gue/prom_core_notata": (64.5, 67.2, 63.1, 68.04), "gue/prom_core_tata": (72.3, 78.2, 74.7, 74.17),
     "gue/prom_300_tata": (56.1, 58.2, 57.9, 71.59), "gue/splice": (78.2, 80.0, 75.2, 84.99),
 }
+
+
+def format_markdown_table(header: Sequence[Any], rows: Iterable[Sequence[Any]],
+                          align: Sequence[str] | None = None) -> str:
+    """The package's one Markdown table writer: a header row, a separator and one line per row.
+
+    `align` gives each column "left" (default), "right" or "center"; cells are written with `str`."""
+    marks = {"left": "---", "right": "---:", "center": ":---:"}
+    align = list(align) if align is not None else ["left"] * len(header)
+    if len(align) != len(header) or any(a not in marks for a in align):
+        raise ValueError(f"align needs one of {sorted(marks)} per column ({len(header)} columns), got {align}")
+    lines = [_markdown_row(header), "|" + "|".join(marks[a] for a in align) + "|"]
+    lines += [_markdown_row(r) for r in rows]
+    return "\n".join(lines)
+
+
+def _markdown_row(cells: Sequence[Any]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
 def _stats(values: list[float]) -> tuple[float, float, int]:
@@ -62,12 +83,12 @@ def _fmt(cell: dict[str, Any] | None, bold: bool) -> str:
 def markdown_table(agg: dict[str, dict[str, dict[str, Any]]], metric: str = "mcc") -> str:
     """Datasets x models, metric x100 mean ± std, best cell per dataset in bold (classical included)."""
     models = [m for m in (*DEEP, *CLASSICAL) if any(m in v for v in agg.values())]
-    lines = [f"| dataset | " + " | ".join(COLUMN_NAMES[m] for m in models) + " |", "|---" * (len(models) + 1) + "|"]
+    body = []
     for ds, cells in agg.items():
         best = max((c["mean"] for c in cells.values() if c["n"] and not math.isnan(c["mean"])), default=None)
-        lines.append(f"| {ds} | " + " | ".join(_fmt(cells.get(m), best is not None and cells.get(m) is not None
-                                                      and cells[m]["n"] > 0 and cells[m]["mean"] == best)
-                                               for m in models) + " |")
+        body.append([ds] + [_fmt(cells.get(m), best is not None and cells.get(m) is not None
+                                 and cells[m]["n"] > 0 and cells[m]["mean"] == best) for m in models])
+    lines = [format_markdown_table(["dataset"] + [COLUMN_NAMES[m] for m in models], body)]
     params = {m: next((c[m]["params"] for c in agg.values() if m in c and c[m]["params"]), None) for m in DEEP}
     flops = {m: next((c[m]["flops"] for c in agg.values() if m in c and c[m]["flops"]), None) for m in DEEP}
     note = ", ".join(f"{COLUMN_NAMES[m]} {params[m]:,} params" + (f" / {flops[m] / 1e6:.1f} MFLOPs per sequence"
@@ -81,17 +102,11 @@ def markdown_table(agg: dict[str, dict[str, dict[str, Any]]], metric: str = "mcc
 
 def paper_comparison_table(agg: dict[str, dict[str, dict[str, Any]]], metric: str = "mcc") -> str:
     """Our MCC beside the paper's Table 3 (and DNABERT-2) for the GUE tasks present."""
-    lines = ["| task | ours baseline | ours LKAN | ours CKAN | GC-only LR | k-mer LR | paper baseline | paper LKAN | paper CKAN | DNABERT-2 |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    any_row = False
-    for ds, cells in agg.items():
-        if ds not in PAPER_GUE:
-            continue
-        any_row = True
-        pb, pl, pc, bert = PAPER_GUE[ds]
-        ours = [_fmt(cells.get(m), False) for m in (*DEEP, *CLASSICAL)]
-        lines.append(f"| {ds} | " + " | ".join(ours) + f" | {pb} | {pl} | {pc} | {bert} |")
-    return "\n".join(lines) if any_row else ""
+    header = ["task", "ours baseline", "ours LKAN", "ours CKAN", "GC-only LR", "k-mer LR", "paper baseline",
+              "paper LKAN", "paper CKAN", "DNABERT-2"]
+    body = [[ds] + [_fmt(cells.get(m), False) for m in (*DEEP, *CLASSICAL)] + list(PAPER_GUE[ds])
+            for ds, cells in agg.items() if ds in PAPER_GUE]
+    return format_markdown_table(header, body) if body else ""
 
 
 def write_reports(rows: list[dict[str, Any]], output_dir: str | Path, title: str = "Benchmark",
@@ -137,15 +152,16 @@ def _sweep_tables(rows: list[dict[str, Any]]) -> str:
     parts = []
     grid = sorted((r for r in rows if r.get("kind") == "grid"), key=lambda r: r["grid_size"])
     if grid:
-        parts += ["## Grid-size sweep (LKAN, fixed widths)", "", "| grid | params | s/step | test MCC ×100 |",
-                  "|---|---|---|---|"]
-        parts += [f"| {r['grid_size']} | {r['params']:,} | {r['seconds_per_step']:.3f} | {100 * r['test']['mcc']:.1f} |"
-                  for r in grid]
+        parts += ["## Grid-size sweep (LKAN, fixed widths)", "", format_markdown_table(
+            ["grid", "params", "s/step", "test MCC ×100"],
+            [[r["grid_size"], f"{r['params']:,}", f"{r['seconds_per_step']:.3f}", f"{100 * r['test']['mcc']:.1f}"]
+             for r in grid])]
     abl = sorted((r for r in rows if r.get("kind") == "ablation"), key=lambda r: r["blocks_replaced"])
     if abl:
         parts += ["", "## Blocks replaced (LKAN SE in the first n stages; 0 = baseline)", "",
-                  "| n | params | test MCC ×100 |", "|---|---|---|"]
-        parts += [f"| {r['blocks_replaced']} | {r['params']:,} | {100 * r['test']['mcc']:.1f} |" for r in abl]
+                  format_markdown_table(["n", "params", "test MCC ×100"],
+                                        [[r["blocks_replaced"], f"{r['params']:,}", f"{100 * r['test']['mcc']:.1f}"]
+                                         for r in abl])]
     return "\n".join(parts)
 
 

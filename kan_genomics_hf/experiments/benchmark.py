@@ -9,43 +9,79 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from ..data.protocols import protocol_runs, subsample
+from ..data.protocols import PROTOCOLS, protocol_runs, subsample
+from ..models.factory import VARIANTS
+from ..training.config import MIXED_PRECISION, SCHEDULERS, option
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": dict(size="200k", epochs=10, batch_size=64, learning_rate=5e-4, scheduler="constant", runs=3,
+                    max_train=None, max_eval=None),
+    "paper": dict(size="2M", epochs=10, batch_size=64, learning_rate=5e-4, scheduler="constant", runs=5,
+                  max_train=None, max_eval=None),
+    "cpu": dict(size="50k", epochs=3, batch_size=64, learning_rate=5e-3, scheduler="onecycle", runs=3,
+                max_train=4000, max_eval=1000),
+}
+FROM_PRESET = "unset: from --preset"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BenchmarkConfig:
-    """What to run; sizes/epochs/runs are arguments so the same code serves GPU (paper) and CPU presets."""
+    """What to run (also the flags of `kan-genomics benchmark`). Fields left None take the `preset`'s value,
+    so the same code serves GPU (paper) and CPU presets; size 'none' = no size preset (only overrides)."""
 
-    datasets: list[str]
-    output_dir: str
-    variants: list[str] = field(default_factory=lambda: ["baseline", "lkan", "ckan"])
-    size: str | None = "200k"
-    config_overrides: dict[str, Any] = field(default_factory=dict)
-    protocol: str = "seeds"
-    runs: int = 3
-    seed: int = 0
-    epochs: int = 10
-    batch_size: int = 64
-    learning_rate: float = 5e-4
-    weight_decay: float = 0.005
-    scheduler: str = "constant"
-    mixed_precision: str = "no"
-    early_stopping_patience: int | None = 3
-    max_train: int | None = None
-    max_eval: int | None = None
-    data_dir: str | None = None
-    dataset_options: dict[str, Any] = field(default_factory=dict)
-    baselines: bool = True
-    grid_sizes: list[int] = field(default_factory=list)  # LKAN grid-size sweep (fixed widths)
-    ablation_blocks: bool = False  # LKAN with KAN SE in the first n stages, n = 0..stages
-    sweep_dataset: str | None = None  # dataset for sweep/ablation (default: first)
-    keep_models: bool = False  # keep every run's best/ folder (else deleted after scoring)
-    progress: bool = True
-    cpu: bool = False
+    datasets: list[str] = option(default_factory=lambda: ["synthetic"],
+                                 help="dataset names or paths, e.g. gue/tf_0 gue/mouse_2")
+    output_dir: str = option(help="benchmark folder: runs.jsonl, results.md/.csv/.json, plots")
+    preset: str = option("default", choices=tuple(PRESETS),
+                         help="paper (GPU: 2M parameters, 10 epochs, 5 runs) or cpu (50k, 3 epochs, 3 seeds, "
+                              "4,000 training rows); explicit flags override it")
+    variants: list[str] = option(default_factory=lambda: list(VARIANTS), choices=VARIANTS, help="models to train")
+    size: str | None = option(None, help=f"parameter preset equal across variants ({FROM_PRESET}; default 200k)")
+    config_overrides: dict[str, Any] = option(default_factory=dict, cli=False, help="LegNetConfig overrides")
+    protocol: str = option("seeds", choices=PROTOCOLS,
+                           help="seeds: same splits, different seeds; kfold: stratified folds of train+validation")
+    runs: int | None = option(None, help=f"seeds or folds per model ({FROM_PRESET}; default 3)")
+    seed: int = option(0, help="base seed")
+    epochs: int | None = option(None, help=f"training epochs ({FROM_PRESET})")
+    batch_size: int | None = option(None, help=f"training batch size ({FROM_PRESET})")
+    learning_rate: float | None = option(None, aliases=["--lr"], help=f"AdamW learning rate ({FROM_PRESET})")
+    weight_decay: float = option(0.005, help="AdamW weight decay")
+    scheduler: str | None = option(None, choices=SCHEDULERS, help=f"learning-rate schedule ({FROM_PRESET})")
+    mixed_precision: str = option("no", choices=MIXED_PRECISION, help="mixed precision")
+    early_stopping_patience: int | None = option(3, flag="--patience", help="early stopping patience (0 = off)")
+    max_train: int | None = option(None, help=f"cap on training rows per dataset ({FROM_PRESET})")
+    max_eval: int | None = option(None, help=f"cap on validation/test rows per dataset ({FROM_PRESET})")
+    data_dir: str | None = option(None, help="root of GUE/GUE+ tasks (else $KAN_GENOMICS_GUE_ROOT)")
+    dataset_options: dict[str, Any] = option(default_factory=dict, cli=False, help="loader options per dataset")
+    baselines: bool = option(True, help="the classical baselines (--no-baselines to skip them)")
+    grid_sizes: list[int] = option(default_factory=list, argparse={"nargs": "*"},
+                                   help="LKAN grid-size sweep (fixed widths), e.g. 3 5 10 20")
+    ablation_blocks: bool = option(False, flag="--ablation",
+                                   help="blocks-replaced ablation (LKAN SE in the first n stages, n = 0..stages)")
+    sweep_dataset: str | None = option(None, help="dataset for sweep/ablation (unset: the first)")
+    keep_models: bool = option(False, help="keep every run's saved model (else deleted after scoring)")
+    progress: bool = option(True, help="tqdm progress bars (--no-progress to hide them)")
+    cpu: bool = option(False, help="force CPU even when a GPU is present")
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
+        for key, value in PRESETS[self.preset].items():
+            if getattr(self, key) is None:
+                setattr(self, key, value)
+        if str(self.size).lower() == "none":
+            self.size = None
+        if not self.datasets:
+            raise ValueError("datasets is empty: name at least one dataset (--datasets synthetic)")
+        unknown = sorted(set(self.variants) - set(VARIANTS))
+        if unknown:
+            raise ValueError(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
+        self.early_stopping_patience = self.early_stopping_patience or None  # 0 = off
 
 
 def _done(path: Path) -> dict[str, dict[str, Any]]:
@@ -72,8 +108,9 @@ def _train_one(cfg: BenchmarkConfig, dd, dataset: str, variant: str, run_id: str
     import torch
 
     from ..modeling.tokenization_dna import DNATokenizer
-    from ..models.factory import build_config, build_model, count_params, flops_per_sequence
-    from ..training.trainer import TrainingArguments, train_classifier
+    from ..models.factory import build_config, build_model, count_parameters, flops_per_sequence
+    from ..training.config import ClassifierTrainingConfig
+    from ..training.trainer import train_classifier
 
     num_labels = dd["train"].features["label"].num_classes
     torch.manual_seed(seed)
@@ -84,7 +121,7 @@ def _train_one(cfg: BenchmarkConfig, dd, dataset: str, variant: str, run_id: str
     run_dir = out / "runs" / f"{dataset.replace('/', '_')}__{kind}__{variant}__{run_id}"
     if run_dir.exists():
         shutil.rmtree(run_dir)
-    args = TrainingArguments(
+    args = ClassifierTrainingConfig(
         output_dir=str(run_dir), epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
         weight_decay=cfg.weight_decay, scheduler=cfg.scheduler, mixed_precision=cfg.mixed_precision, seed=seed,
         early_stopping_patience=cfg.early_stopping_patience, progress=cfg.progress, cpu=cfg.cpu, keep_checkpoints=1)
@@ -93,7 +130,7 @@ def _train_one(cfg: BenchmarkConfig, dd, dataset: str, variant: str, run_id: str
     seconds = time.time() - t0
     steps = max(result.global_step, 1)
     row = {"dataset": dataset, "variant": variant, "run": run_id, "seed": seed, "kind": kind,
-           "params": count_params(model), "flops": flops_per_sequence(model, length), "length": length,
+           "params": count_parameters(model), "flops": flops_per_sequence(model, length), "length": length,
            "grid_size": config.kan_grid_size if variant != "baseline" else None,
            "kan_blocks": overrides.get("kan_blocks"), "size": size,
            "test": result.test, "validation": result.best_validation, "best_epoch": result.best_epoch,

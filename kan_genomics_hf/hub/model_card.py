@@ -13,14 +13,17 @@ Usage (classifier or diffusion model alike)::
 
 `results` become model-index entries (one `EvalResult` per metric) and a Markdown table; `details` and
 `training` become bullet lists; `baselines` (name -> metrics dict) an extra comparison table. The template
-is `model_cards/model_card_template.md` of the repository (falls back to huggingface_hub's default template
-when the package is installed without it).
+is `templates/model_card_template.md` beside this module (package data; falls back to huggingface_hub's
+default template if it is missing).
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
+
+from ..evaluation.report import format_markdown_table
 
 PAPER_CITATION = """@article{cherednichenko2025kan,
   title   = {Kolmogorov-Arnold Networks for Genomic Tasks},
@@ -30,7 +33,7 @@ PAPER_CITATION = """@article{cherednichenko2025kan,
   doi     = {10.1093/bib/bbaf129}
 }"""
 
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "model_cards" / "model_card_template.md"
+TEMPLATE_PATH = Path(__file__).resolve().parent / "templates" / "model_card_template.md"  # package data
 
 
 def _fmt(value: Any) -> str:
@@ -50,10 +53,8 @@ def _table(rows: Mapping[str, Mapping[str, Any]]) -> str:
     cols: list[str] = []
     for metrics in rows.values():
         cols += [c for c in metrics if c not in cols]
-    lines = ["| model | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for name, metrics in rows.items():
-        lines.append(f"| {name} | " + " | ".join(_fmt(metrics.get(c, "")) for c in cols) + " |")
-    return "\n".join(lines)
+    return format_markdown_table(["model", *cols],
+                                 [[name] + [_fmt(metrics.get(c, "")) for c in cols] for name, metrics in rows.items()])
 
 
 def build_model_card(

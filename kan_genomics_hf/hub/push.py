@@ -48,8 +48,7 @@ def push_folder(
     revision: str | None = None,
 ) -> str:
     """Create `repo_id` if needed and upload every file of `folder`; return the repo URL or raise PushToHubError."""
-    from huggingface_hub import HfApi
-    from huggingface_hub import constants
+    from huggingface_hub import HfApi, constants
 
     folder = Path(folder)
     if not folder.is_dir() or not any(folder.iterdir()):

@@ -9,8 +9,8 @@ prunes edges by zeroing their weights -- what the paper says efficient linear KA
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from torch import Tensor, nn
@@ -155,7 +155,7 @@ class InputRecorder:
         self.layers, self.inputs = layers, {name: [] for name in layers}
         self._handles: list = []
 
-    def __enter__(self) -> "InputRecorder":
+    def __enter__(self) -> InputRecorder:
         for name, layer in self.layers.items():
             self._handles.append(layer.register_forward_pre_hook(
                 lambda mod, args, name=name: self.inputs[name].append(args[0].detach().reshape(-1, mod.in_features).cpu())

@@ -5,8 +5,9 @@ import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:

@@ -6,7 +6,7 @@ raises a ValueError that names the sequence index, the position and the characte
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 

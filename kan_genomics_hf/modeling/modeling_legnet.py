@@ -33,6 +33,8 @@ REMOTE_CODE_FILES = (
     "configuration_legnet.py",
     "modeling_legnet.py",
     "kan_layers.py",
+    "kan_autograd.py",
+    "kan_basis.py",
     "dna_encoding.py",
     "tokenization_dna.py",
 )
@@ -241,7 +243,7 @@ def write_remote_code(save_directory: str | os.PathLike) -> list[str]:
             if src.resolve() != (dest / name).resolve():
                 shutil.copyfile(src, dest / name)
             copied.append(name)
-    missing = {"configuration_legnet.py", "modeling_legnet.py", "kan_layers.py"} - set(copied)
+    missing = set(REMOTE_CODE_FILES[:5]) - set(copied)
     if missing:
         raise FileNotFoundError(f"remote code files {sorted(missing)} not found next to {__file__}")
     auto_map = {k: v for k, v in AUTO_MAP.items() if k != "AutoTokenizer" or "tokenization_dna.py" in copied}
@@ -402,30 +404,24 @@ class LegNetForSequenceClassification(LegNetPreTrainedModel):
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
     def compute_loss(self, logits: Tensor, labels: Tensor) -> Tensor:
-        """MSE (regression), cross-entropy (single label) or BCE-with-logits (multi label), like transformers."""
+        """transformers' sequence-classification loss (``self.loss_function``: MSE, cross-entropy or
+        BCE-with-logits per ``config.problem_type``, inferred like transformers) on checked labels."""
+        return self.loss_function(self._loss_labels(logits, labels), logits, self.config)
+
+    def _loss_labels(self, logits: Tensor, labels: Tensor) -> Tensor:
+        """Labels on the logits' device; class ids range-checked (single label), targets cast to the
+        logits' dtype and shape (regression, multi label) so integer or float64 targets work too."""
         labels = labels.to(logits.device)
-        if self.config.problem_type is None:
-            if self.num_labels == 1:
-                self.config.problem_type = "regression"
-            elif labels.dtype in (torch.long, torch.int):
-                self.config.problem_type = "single_label_classification"
-            else:
-                self.config.problem_type = "multi_label_classification"
         pt = self.config.problem_type
-        if pt == "regression":
-            if self.num_labels == 1:
-                return F.mse_loss(logits.squeeze(-1), labels.squeeze(-1).to(logits.dtype))
-            return F.mse_loss(logits, labels.to(logits.dtype))
-        if pt == "single_label_classification":
+        if pt is not None and pt not in ("regression", "single_label_classification", "multi_label_classification"):
+            raise ValueError(f"LegNet: unknown problem_type {pt!r}")
+        integer_ids = labels.dtype in (torch.long, torch.int)
+        if pt == "single_label_classification" or (pt is None and self.num_labels > 1 and integer_ids):
             flat = labels.reshape(-1)
             if not torch.compiler.is_compiling() and flat.numel():
                 lo, hi = int(flat.min()), int(flat.max())
                 if lo < 0 or hi >= self.num_labels:
                     raise ValueError(f"LegNet: labels must lie in [0, {self.num_labels}), got values in [{lo}, {hi}]")
-            return F.cross_entropy(logits.reshape(-1, self.num_labels), flat.long())
-        if pt == "multi_label_classification":
-            target = labels.to(logits.dtype)
-            if target.shape != logits.shape:
-                target = target.reshape(logits.shape)
-            return F.binary_cross_entropy_with_logits(logits, target)
-        raise ValueError(f"LegNet: unknown problem_type {pt!r}")
+            return flat.long()
+        target = labels.to(logits.dtype)
+        return target.reshape(logits.shape) if target.numel() == logits.numel() else target

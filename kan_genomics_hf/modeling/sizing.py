@@ -1,15 +1,22 @@
-"""Parameter counting and equal-size scaling of LegNet configs (pure arithmetic; no model is built).
+"""Parameter counting and equal-size scaling of LegNet configs.
 
-The paper compares baseline / LKAN / CKAN at equal parameter count. ``scale_config`` scales the widths
-(multiples of 8) to reach a target count; ``preset_config`` gives named sizes per variant: the paper's
-"2M", "4M", "8M", "15M", "22M" and small CPU sizes "50k", "200k", "1M", each within 1 % of the target
-so any two variants of one size differ by at most 2 %.
+``count_parameters`` is the package's one parameter counter: of a module, or of the classifier a config
+describes, built on the ``meta`` device (no memory, no initialisation). The paper compares baseline /
+LKAN / CKAN at equal parameter count. ``scale_config`` scales the widths (multiples of 8) to reach a
+target count; ``preset_config`` gives named sizes per variant: the paper's "2M", "4M", "8M", "15M",
+"22M" and small CPU sizes "50k", "200k", "1M", each within 1 % of the target so any two variants of
+one size differ by at most 2 %.
 """
 from __future__ import annotations
 
 from typing import Any
 
+import torch
+from torch import nn
+
 from .configuration_legnet import LegNetConfig
+from .kan_layers import KANConv1d
+from .modeling_legnet import ConvBNAct, LegNetForSequenceClassification, LegNetStage, _kan_kwargs
 
 SIZE_PRESETS: dict[str, int] = {
     "50k": 50_000,
@@ -25,53 +32,44 @@ PRESET_TOLERANCE = 0.01
 WIDTH_MULTIPLE = 8
 
 
-def _kan_factor(config: LegNetConfig) -> int:
-    return config.kan_grid_size + config.kan_spline_order + 2
+def count_parameters(model_or_config: nn.Module | LegNetConfig, trainable_only: bool = False) -> int:
+    """Number of parameters of a module (only those with ``requires_grad`` if ``trainable_only``), or of
+    ``LegNetForSequenceClassification(config)`` for a LegNetConfig (built on the meta device)."""
+    if isinstance(model_or_config, LegNetConfig):
+        with torch.device("meta"):
+            model_or_config = LegNetForSequenceClassification(model_or_config)
+    if not isinstance(model_or_config, nn.Module):
+        raise TypeError(
+            f"count_parameters expects an nn.Module or a LegNetConfig, got {type(model_or_config).__name__}"
+        )
+    return int(sum(p.numel() for p in model_or_config.parameters() if p.requires_grad or not trainable_only))
 
 
-def _conv(config: LegNetConfig, name: str, cin: int, cout: int, k: int, groups: int = 1, bias: bool = False) -> int:
-    if config.uses_kan_conv(name):
-        return cin // groups * k * cout * _kan_factor(config)
-    return cin // groups * k * cout + (cout if bias else 0)
+class _WidthCounter:
+    """Parameter count of ``config`` with other block widths, for the width search: the model is a stem,
+    stages and a head whose sizes depend only on their own widths, so each piece is built once on the
+    meta device and its count cached (the search tries ~100 width lists; a whole model costs ~50 ms)."""
 
+    def __init__(self, config: LegNetConfig) -> None:
+        self.config = config
+        self._cache: dict[tuple, int] = {}
 
-def _dense(config: LegNetConfig, kan: bool, i: int, o: int, bias: bool) -> int:
-    return i * o * _kan_factor(config) if kan else i * o + (o if bias else 0)
+    def _piece(self, key: tuple, build) -> int:
+        if key not in self._cache:
+            with torch.device("meta"):
+                self._cache[key] = count_parameters(build())
+        return self._cache[key]
 
-
-def _se(config: LegNetConfig, stage: int, block_in: int, channels: int) -> int:
-    kan = config.uses_kan_se(stage)
-    hidden = max(1, block_in // config.se_reduction)
-    if config.se_type == "simple":
-        return _dense(config, kan, channels, hidden, False) + _dense(config, kan, hidden, channels, False)
-    half = max(1, hidden // 2)
-    rank = config.bilinear_rank or max(1, hidden * hidden // 10)
-    return (
-        _dense(config, kan, channels, hidden, True)
-        + _dense(config, kan, hidden, hidden, True)
-        + 2 * hidden * rank + rank * half + half
-        + _dense(config, kan, hidden + half, channels, True)
-    )
-
-
-def count_parameters(config: LegNetConfig) -> int:
-    """Exact number of parameters of LegNetForSequenceClassification(config), computed from the config."""
-    return _count(config, list(config.block_sizes))
-
-
-def _count(config: LegNetConfig, b: list[int]) -> int:
-    ks = config.kernel_size
-    total = _conv(config, "stem", config.in_channels, b[0], ks) + 2 * b[0]
-    for i, (prev, nxt) in enumerate(zip(b[:-1], b[1:])):
-        inner = nxt * config.resize_factor
-        total += _conv(config, f"blocks.{i}.expand", prev, inner, 1) + 2 * inner
-        total += _conv(config, f"blocks.{i}.depthwise", inner, inner, ks, groups=inner // config.filter_per_group)
-        total += 2 * inner
-        total += _se(config, i, prev, inner)
-        total += _conv(config, f"blocks.{i}.project", inner, prev, 1) + 2 * prev
-        total += _conv(config, f"blocks.{i}.resize", 2 * prev, nxt, ks) + 2 * nxt
-    total += _conv(config, "head", b[-1], config.num_labels, 1, bias=True)
-    return total
+    def __call__(self, widths: list[int]) -> int:
+        c = self.config
+        kan = _kan_kwargs(c)
+        total = self._piece(("stem", widths[0]), lambda: ConvBNAct(
+            c.in_channels, widths[0], c.kernel_size, kan=kan if c.uses_kan_conv("stem") else None))
+        for i, (prev, nxt) in enumerate(zip(widths[:-1], widths[1:])):
+            total += self._piece(("stage", i, prev, nxt), lambda i=i, prev=prev, nxt=nxt: LegNetStage(i, prev, nxt, c))
+        head = (lambda: KANConv1d(widths[-1], c.num_labels, 1, **kan)) if c.uses_kan_conv("head") else (
+            lambda: nn.Conv1d(widths[-1], c.num_labels, 1, bias=True))
+        return total + self._piece(("head", widths[-1]), head)
 
 
 def _with_widths(config: LegNetConfig, widths: list[int]) -> LegNetConfig:
@@ -92,8 +90,7 @@ def scale_config(config: LegNetConfig, target_params: int, tolerance: float = 0.
         raise ValueError(f"scale_config: target_params must be positive, got {target_params}")
     base = list(config.block_sizes)
 
-    def count(widths: list[int]) -> int:
-        return _count(config, widths)
+    count = _WidthCounter(config)
 
     def err(widths: list[int]) -> float:
         return abs(count(widths) - target_params) / target_params

@@ -1,7 +1,9 @@
 """KANUNet1DModel: a class-conditional 1-D UNet over one-hot DNA for diffusion, with optional KAN layers.
 
-A diffusers `ModelMixin` + `ConfigMixin` model in one file (it imports only `.kan_layers` from this
-package), so the folder can be loaded stand-alone as Hub remote code.
+A diffusers `ModelMixin` + `ConfigMixin` model in one file (it imports only sibling files: the KAN
+layers and the shared ``VARIANTS``), so the folder can be loaded stand-alone as Hub remote code. The
+number of diffusion steps is a scheduler setting (see ``pipelines.dna_diffusion.make_scheduler``);
+old configs that still carry ``num_train_timesteps`` load (diffusers keeps it as a hidden key).
 
 Input: (B, 4, L) one-hot DNA scaled to [-1, 1], a timestep per sample (or one for all) and optional
 class ids; output: the predicted noise, same shape. Class id ``num_class_embeds`` (one past the last
@@ -23,19 +25,22 @@ lkan 1,600,292; ckan 2,079,524 (checked by the tests).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.embeddings import TimestepEmbedding, Timesteps
 from diffusers.models.modeling_utils import ModelMixin
 from diffusers.utils import BaseOutput
 from torch import nn
 
+from .configuration_legnet import VARIANTS
 from .kan_layers import KANConv1d, KANLinear
 
-VARIANTS = ("baseline", "lkan", "ckan")
+# Old checkpoints stored the time MLP as nn.Sequential(Linear, SiLU, Linear).
+_OLD_TIME_EMBEDDING_KEYS = {"time_embedding.0.": "time_embedding.linear_1.", "time_embedding.2.": "time_embedding.linear_2."}
 
 
 @dataclass
@@ -48,17 +53,6 @@ class KANUNet1DOutput(BaseOutput):
 def _groups(channels: int, preferred: int) -> int:
     """Largest group count <= preferred that divides channels (GroupNorm needs a divisor)."""
     return math.gcd(channels, preferred) or 1
-
-
-def sinusoidal_embedding(timesteps: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
-    """Standard sinusoidal timestep embedding (B,) -> (B, dim); cos then sin halves."""
-    half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=timesteps.device, dtype=torch.float32) / half)
-    args = timesteps.float()[:, None] * freqs[None]
-    emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
-    if dim % 2:
-        emb = F.pad(emb, (0, 1))
-    return emb
 
 
 class ResnetBlock1D(nn.Module):
@@ -126,16 +120,15 @@ class KANUNet1DModel(ModelMixin, ConfigMixin):
         out_channels: int = 4,
         block_out_channels: Sequence[int] = (64, 128, 256),
         layers_per_block: int = 2,
-        attention_levels: Optional[Sequence[int]] = None,
+        attention_levels: Sequence[int] | None = None,
         attention_heads: int = 4,
         norm_num_groups: int = 8,
-        num_class_embeds: Optional[int] = None,
-        class_names: Optional[Sequence[str]] = None,
+        num_class_embeds: int | None = None,
+        class_names: Sequence[str] | None = None,
         dropout: float = 0.0,
         kan_grid_size: int = 5,
         kan_spline_order: int = 3,
         kan_grid_range: Sequence[float] = (-1.0, 1.0),
-        num_train_timesteps: int = 50,
     ):
         super().__init__()
         if variant not in VARIANTS:
@@ -166,7 +159,9 @@ class KANUNet1DModel(ModelMixin, ConfigMixin):
 
         ch0 = block_out_channels[0]
         emb_dim = 4 * ch0
-        self.time_embedding = nn.Sequential(nn.Linear(ch0, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        # sinusoidal embedding (cos half first, frequencies 10000^(-i/half)) then Linear-SiLU-Linear
+        self.time_proj = Timesteps(ch0, flip_sin_to_cos=True, downscale_freq_shift=0.0)
+        self.time_embedding = TimestepEmbedding(ch0, emb_dim)
         # one extra row: the null class (id == num_class_embeds) for classifier-free guidance
         self.class_embedding = nn.Embedding(num_class_embeds + 1, emb_dim) if num_class_embeds else None
         self.conv_in = nn.Conv1d(in_channels, ch0, 7, padding=3)
@@ -202,12 +197,19 @@ class KANUNet1DModel(ModelMixin, ConfigMixin):
         self.norm_out = nn.GroupNorm(_groups(ch0, norm_num_groups), ch0)
         self.conv_out = nn.Conv1d(ch0, out_channels, 3, padding=1)
 
+    def _fix_state_dict_keys_on_load(self, state_dict) -> None:
+        """diffusers' load-time key fix-up: also rename the time MLP keys of old checkpoints."""
+        super()._fix_state_dict_keys_on_load(state_dict)
+        for key in [k for k in state_dict if k.startswith(tuple(_OLD_TIME_EMBEDDING_KEYS))]:
+            old = key[: len("time_embedding.0.")]
+            state_dict[_OLD_TIME_EMBEDDING_KEYS[old] + key[len(old):]] = state_dict.pop(key)
+
     @property
-    def null_class_id(self) -> Optional[int]:
+    def null_class_id(self) -> int | None:
         """Id of the null (unconditional) class, or None for an unconditional model."""
         return self.config.num_class_embeds if self.config.num_class_embeds else None
 
-    def class_id(self, label: Union[int, str]) -> int:
+    def class_id(self, label: int | str) -> int:
         """Map a class name or id to its id; unknown names/ids raise a ValueError listing the classes."""
         n = self.config.num_class_embeds or 0
         names = list(self.config.class_names or [])
@@ -238,10 +240,10 @@ class KANUNet1DModel(ModelMixin, ConfigMixin):
     def forward(
         self,
         sample: torch.Tensor,
-        timestep: Union[torch.Tensor, float, int],
-        class_labels: Optional[torch.Tensor] = None,
+        timestep: torch.Tensor | float | int,
+        class_labels: torch.Tensor | None = None,
         return_dict: bool = True,
-    ) -> Union[KANUNet1DOutput, tuple]:
+    ) -> KANUNet1DOutput | tuple:
         """Predict the noise in ``sample`` at ``timestep``; ``class_labels`` None (or the null id) = unconditional."""
         self._check_input(sample)
         b, _, length = sample.shape
@@ -250,7 +252,7 @@ class KANUNet1DModel(ModelMixin, ConfigMixin):
             t = t.expand(b)
         elif t.shape[0] != b:
             raise ValueError(f"timestep has {t.shape[0]} entries for a batch of {b}")
-        emb = self.time_embedding(sinusoidal_embedding(t, self.config.block_out_channels[0]).to(sample.dtype))
+        emb = self.time_embedding(self.time_proj(t).to(sample.dtype))
         if self.class_embedding is not None:
             if class_labels is None:
                 class_labels = torch.full((b,), self.null_class_id, device=sample.device, dtype=torch.long)

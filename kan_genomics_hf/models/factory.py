@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-VARIANTS = ("baseline", "lkan", "ckan")
+from ..modeling.configuration_legnet import VARIANTS
+from ..modeling.sizing import count_parameters
+
+__all__ = ["VARIANTS", "build_config", "build_model", "count_parameters", "flops_per_sequence"]
 
 
 def build_config(variant: str, size: str | None = None, num_labels: int = 2, **overrides: Any):
@@ -24,11 +27,6 @@ def build_model(config):
     from ..modeling.modeling_legnet import LegNetForSequenceClassification
 
     return LegNetForSequenceClassification(config)
-
-
-def count_params(model) -> int:
-    """Number of trainable parameters."""
-    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
 def flops_per_sequence(model, length: int) -> int | None:

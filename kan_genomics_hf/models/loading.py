@@ -18,8 +18,8 @@ WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
 
 def save_classifier(model: Any, tokenizer: Any, directory: str | os.PathLike, **save_kwargs: Any) -> Path:
     """Save model + tokenizer + remote code into ``directory`` atomically; returns the folder path."""
-    from ..modeling.modeling_legnet import write_remote_code
     from ..io.atomic import atomic_directory
+    from ..modeling.modeling_legnet import write_remote_code
 
     with atomic_directory(directory) as tmp:
         if getattr(model.config, "max_sequence_length", None):
@@ -68,19 +68,50 @@ def check_checkpoint_folder(directory: str | os.PathLike) -> None:
             raise ValueError(f"weights file {shard} is corrupted or truncated: {err}") from None
 
 
+def resolve_model_folder(name_or_path: str | os.PathLike) -> Path:
+    """A local folder as is; a Hub id ('user/name') not present locally is downloaded (or taken from the cache)."""
+    path = Path(name_or_path)
+    name = str(name_or_path)
+    looks_like_repo = name.count("/") == 1 and not name.startswith((".", "/", "~"))
+    if path.exists() or not looks_like_repo:
+        return path
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(name))
+    except Exception as err:  # noqa: BLE001 - network, auth, offline and missing-repo errors become one message
+        raise FileNotFoundError(f"checkpoint folder {name} does not exist locally and could not be fetched "
+                                f"from the Hub ({type(err).__name__}: {str(err).splitlines()[0]})") from None
+
+
+def _model_type(folder: Path) -> str | None:
+    with open(folder / "config.json", encoding="utf-8") as f:
+        return json.load(f).get("model_type")
+
+
 def load_classifier(
     directory: str | os.PathLike, device: str | None = None, **kwargs: Any
 ) -> tuple[Any, Any]:
-    """Load (model, tokenizer) from a folder written by ``save_classifier``; errors name missing/bad files/keys."""
+    """Load (model, tokenizer) in eval mode from a folder written by ``save_classifier`` or a Hub id; a
+    folder of another transformers sequence classifier loads through the Auto classes. The folder is
+    checked first, so a missing or corrupted file, or weights that do not match the config, raise an
+    error naming it."""
     from ..modeling.modeling_legnet import LegNetForSequenceClassification
     from ..modeling.tokenization_dna import DNATokenizer
 
-    check_checkpoint_folder(directory)
-    model, info = LegNetForSequenceClassification.from_pretrained(directory, output_loading_info=True, **kwargs)
+    folder = resolve_model_folder(directory)
+    check_checkpoint_folder(folder)
+    if _model_type(folder) == LegNetForSequenceClassification.config_class.model_type:
+        model, info = LegNetForSequenceClassification.from_pretrained(folder, output_loading_info=True, **kwargs)
+        tokenizer = DNATokenizer.from_pretrained(folder) if (folder / "vocab.json").is_file() else DNATokenizer()
+    else:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        model, info = AutoModelForSequenceClassification.from_pretrained(folder, output_loading_info=True, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
     problems = {k: sorted(v) for k, v in info.items() if k in ("missing_keys", "mismatched_keys") and v}
     if problems:
         raise ValueError(f"checkpoint {directory} does not match its config: {problems}")
-    tokenizer = DNATokenizer.from_pretrained(directory) if (Path(directory) / "vocab.json").is_file() else DNATokenizer()
     if device is not None:
         model = model.to(device)
     model.eval()

@@ -9,21 +9,21 @@ way one scans a chromosome for G-quadruplexes or Z-DNA.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-import numpy as np
 import torch
 from transformers import Pipeline
 
+from ..io.fasta import is_fasta_path, read_fasta
+from ..models.predict import is_multi_label, logits_to_probs, predict_logits
+
 TASK = "dna-classification"
-FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".fa.gz", ".fasta.gz", ".fna.gz", ".fas.gz")
 
 
 def _is_fasta_path(value: Any) -> bool:
-    if isinstance(value, os.PathLike):
-        return True
-    return isinstance(value, str) and value.lower().endswith(FASTA_SUFFIXES)
+    return isinstance(value, os.PathLike) or (isinstance(value, str) and is_fasta_path(value))
 
 
 def read_records(inputs: Any) -> tuple[list[tuple[str, str]], bool]:
@@ -32,9 +32,7 @@ def read_records(inputs: Any) -> tuple[list[tuple[str, str]], bool]:
         path = Path(inputs)
         if not path.is_file():
             raise FileNotFoundError(f"FASTA file {path} does not exist")
-        from ..data.loading import _read_fasta  # the package's one FASTA reader (plain or gzip)
-
-        return [(h.split()[0] if h.split() else f"seq{i}", s) for i, (h, s) in enumerate(_read_fasta(path))], False
+        return [(r.id, r.sequence) for r in read_fasta(path)], False
     if isinstance(inputs, str):
         return [("seq0", inputs)], True
     if isinstance(inputs, dict):
@@ -151,30 +149,18 @@ class DNAClassificationPipeline(Pipeline):
         return {"pieces": pieces, "meta": meta, "n_records": len(records), "windowed": window is not None}
 
     def _forward(self, model_inputs: dict, rc_averaging: bool | None = None, inference_batch_size: int = 64) -> dict:
-        pieces = model_inputs["pieces"]
-        logits = []
-        order = np.argsort([len(p) for p in pieces], kind="stable")  # similar lengths share a batch: less padding
-        for s in range(0, len(pieces), inference_batch_size):
-            idx = order[s : s + inference_batch_size]
-            enc = self.tokenizer([pieces[i] for i in idx], padding=True, return_tensors="pt")
-            enc = {k: v.to(self.device) for k, v in enc.items()}
-            kw = {} if rc_averaging is None else {"rc_averaging": rc_averaging}
-            with torch.inference_mode():
-                logits.append(self.model(**enc, **kw).logits.float().cpu())
-        out = torch.cat(logits) if logits else torch.zeros(0, self.model.config.num_labels)
-        restored = torch.empty_like(out)
-        restored[torch.as_tensor(order)] = out
-        return {**model_inputs, "logits": restored}
+        logits = predict_logits(self.model, self.tokenizer, model_inputs["pieces"], inference_batch_size, rc_averaging)
+        return {**model_inputs, "logits": logits}
 
     def postprocess(self, model_outputs: dict, function_to_apply: str | None = None) -> list:
         """Scores per sequence (or per window, grouped by sequence) with labels from config.id2label."""
         config = self.model.config
         logits = model_outputs["logits"]
-        fn = function_to_apply
-        if fn is None:
-            multi = config.problem_type == "multi_label_classification" or config.num_labels == 1
-            fn = "sigmoid" if multi else "softmax"
-        probs = {"softmax": lambda t: t.softmax(-1), "sigmoid": torch.sigmoid, "none": lambda t: t}[fn](logits)
+        if function_to_apply is None:
+            probs = logits_to_probs(logits, is_multi_label(config))
+        else:
+            probs = {"softmax": lambda t: t.softmax(-1), "sigmoid": torch.sigmoid,
+                     "none": lambda t: t}[function_to_apply](logits)
         names = [config.id2label.get(i, f"LABEL_{i}") for i in range(probs.shape[1])]
 
         def entry(row: torch.Tensor) -> dict:
@@ -192,22 +178,3 @@ class DNAClassificationPipeline(Pipeline):
             else:
                 results[idx] = {"id": name, **entry(row)}
         return results
-
-
-def register_dna_classification_pipeline() -> None:
-    """Register the "dna-classification" task with transformers' PIPELINE_REGISTRY (idempotent)."""
-    from transformers import AutoModelForSequenceClassification
-    from transformers.pipelines import PIPELINE_REGISTRY
-
-    if TASK in PIPELINE_REGISTRY.get_supported_tasks():
-        return
-    PIPELINE_REGISTRY.register_pipeline(
-        TASK,
-        pipeline_class=DNAClassificationPipeline,
-        pt_model=AutoModelForSequenceClassification,
-        type="text",
-    )
-
-
-# importing this module (e.g. via `kan_genomics_hf.DNAClassificationPipeline`) makes the task available
-register_dna_classification_pipeline()

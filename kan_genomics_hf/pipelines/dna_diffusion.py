@@ -11,9 +11,9 @@ is the same thing with w = 1 + w'.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -21,10 +21,11 @@ from diffusers import DDIMScheduler, DDPMScheduler, DiffusionPipeline
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 
+from ..io.fasta import write_fasta
 from ..modeling.dna_encoding import decode_one_hot
 from ..modeling.unet_kan_1d import KANUNet1DModel
 
-Label = Union[int, str]
+Label = int | str
 
 
 def make_scheduler(kind: str = "ddim", num_train_timesteps: int = 50, beta_start: float = 1e-4, beta_end: float = 0.2):
@@ -45,25 +46,6 @@ def guided_noise(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, guidance_scal
     return eps_uncond + guidance_scale * (eps_cond - eps_uncond)
 
 
-def write_fasta(path: Union[str, os.PathLike], sequences: Sequence[str], names: Optional[Sequence[str]] = None,
-                width: int = 0) -> Path:
-    """Write sequences as FASTA (headers `names` or seq<i>); width>0 wraps lines. Returns the path."""
-    if names is not None and len(names) != len(sequences):
-        raise ValueError(f"{len(names)} names for {len(sequences)} sequences")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
-        for i, seq in enumerate(sequences):
-            fh.write(f">{names[i] if names is not None else f'seq{i}'}\n")
-            if width > 0:
-                fh.writelines(seq[j:j + width] + "\n" for j in range(0, len(seq), width))
-            else:
-                fh.write(seq + "\n")
-    os.replace(tmp, path)
-    return path
-
-
 @dataclass
 class DNADiffusionPipelineOutput(BaseOutput):
     """Generated sequences (ACGT strings), their one-hot array (N, 4, L) and the class label of each."""
@@ -76,7 +58,7 @@ class DNADiffusionPipelineOutput(BaseOutput):
         """FASTA headers: gen<i> plus the class (name or id) when conditioned."""
         return [f"gen{i}" + ("" if c is None else f" class={c}") for i, c in enumerate(self.class_labels)]
 
-    def to_fasta(self, path: Union[str, os.PathLike], width: int = 0) -> Path:
+    def to_fasta(self, path: str | os.PathLike, width: int = 0) -> Path:
         """Write the sequences as FASTA with the class in each header."""
         return write_fasta(path, self.sequences, self.fasta_names(), width=width)
 
@@ -88,7 +70,7 @@ class DNADiffusionPipeline(DiffusionPipeline):
     # listed so that from_pretrained loads the saved scheduler although the argument has a default
     _optional_components = ["scheduler"]
 
-    def __init__(self, unet: KANUNet1DModel, scheduler: Optional[Union[DDIMScheduler, DDPMScheduler]] = None):
+    def __init__(self, unet: KANUNet1DModel, scheduler: DDIMScheduler | DDPMScheduler | None = None):
         super().__init__()
         if scheduler is None:
             scheduler = make_scheduler("ddim", getattr(unet.config, "num_train_timesteps", 50))
@@ -101,7 +83,7 @@ class DNADiffusionPipeline(DiffusionPipeline):
         """Class names stored in the UNet config (index = class id)."""
         return list(self.unet.config.class_names or [])
 
-    def _resolve_labels(self, class_labels, num_sequences: int) -> list[Optional[int]]:
+    def _resolve_labels(self, class_labels, num_sequences: int) -> list[int | None]:
         if class_labels is None:
             return [None] * num_sequences
         if not self.unet.config.num_class_embeds:
@@ -115,7 +97,7 @@ class DNADiffusionPipeline(DiffusionPipeline):
             raise ValueError(f"got {len(class_labels)} class labels for {num_sequences} sequences (give 1 or {num_sequences})")
         return [self.unet.class_id(c) for c in class_labels]
 
-    def _check_length(self, sequence_length: Optional[int]) -> int:
+    def _check_length(self, sequence_length: int | None) -> int:
         if sequence_length is None:
             sequence_length = int(self.unet.config.sample_size)
         if isinstance(sequence_length, bool) or not isinstance(sequence_length, (int, np.integer)) or sequence_length < 1:
@@ -126,16 +108,16 @@ class DNADiffusionPipeline(DiffusionPipeline):
     def __call__(
         self,
         num_sequences: int = 1,
-        sequence_length: Optional[int] = None,
-        class_labels: Optional[Union[Label, Iterable[Label]]] = None,
+        sequence_length: int | None = None,
+        class_labels: Label | Iterable[Label] | None = None,
         guidance_scale: float = 1.0,
         num_inference_steps: int = 50,
         eta: float = 0.0,
-        generator: Optional[torch.Generator] = None,
+        generator: torch.Generator | None = None,
         batch_size: int = 256,
         output_type: str = "str",
         return_dict: bool = True,
-    ) -> Union[DNADiffusionPipelineOutput, tuple]:
+    ) -> DNADiffusionPipelineOutput | tuple:
         """Generate `num_sequences` DNA sequences; class_labels are ids or names (one for all, or one each).
 
         guidance_scale w: eps = eps_null + w (eps_c - eps_null); w=0 unconditional, 1 conditional, >1 guided.
@@ -189,25 +171,3 @@ class DNADiffusionPipeline(DiffusionPipeline):
         if not return_dict:
             return (sequences,) if output_type == "str" else (onehot,)
         return DNADiffusionPipelineOutput(sequences=sequences, onehot=onehot, class_labels=shown)
-
-
-def _register_with_diffusers() -> None:
-    """Let diffusers resolve our classes when loading a saved pipeline (local folder or Hub repo).
-
-    `DiffusionPipeline.from_pretrained` looks the pipeline class up on the `diffusers` module, and a component
-    saved from a non-diffusers library is recorded by its module path (``kan_genomics_hf.modeling.unet_kan_1d``),
-    which the Hub download step accepts only if `diffusers.pipelines` has an attribute of that name.
-    """
-    import sys
-
-    import diffusers
-    import diffusers.pipelines
-
-    if getattr(diffusers, "DNADiffusionPipeline", None) is None:
-        setattr(diffusers, "DNADiffusionPipeline", DNADiffusionPipeline)
-    unet_module = sys.modules[KANUNet1DModel.__module__]
-    if getattr(diffusers.pipelines, KANUNet1DModel.__module__, None) is None:
-        setattr(diffusers.pipelines, KANUNet1DModel.__module__, unet_module)
-
-
-_register_with_diffusers()

@@ -17,13 +17,12 @@ same guarantee for any other folder (e.g. a `save_pretrained` export).
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..io.atomic import atomic_directory, write_json_atomic  # noqa: F401  (re-exported for the loops)
 

@@ -1,14 +1,19 @@
-"""Training-metric logging shared by all trainers: one JSON object per line (+ optional TensorBoard).
+"""Training metrics through accelerate's trackers: `JSONLTracker`, one JSON object per line (+ TensorBoard).
 
 Usage::
 
-    from kan_genomics_hf.training.tracking import MetricLogger
-    with MetricLogger(out_dir / "train_log.jsonl", tensorboard_dir=out_dir / "tb", enabled=accelerator.is_main_process) as log:
-        log.log({"loss": 0.3, "lr": 1e-3}, step=10, split="train")
+    from accelerate import Accelerator
+    from kan_genomics_hf.training.tracking import JSONLTracker, log_metrics
+    acc = Accelerator(log_with=[JSONLTracker(out_dir / "train_log.jsonl"), "tensorboard"],
+                      project_dir=out_dir)   # TensorBoard only when asked
+    acc.init_trackers("tensorboard")         # TensorBoard writes to <logging_dir>/tensorboard
+    log_metrics(acc, {"loss": 0.3, "lr": 1e-3}, step=10, split="train")
+    acc.end_training()
 
-Records look like `{"step": 10, "split": "train", "loss": 0.3, "lr": 0.001, "time": 12.5}`; the file is
-appended to (so a resumed run continues the same log) and flushed after every record. `read_jsonl`
-loads it back. TensorBoard is used only when requested and installed; otherwise a warning is printed.
+`log_metrics` sends `<split>/<name>` keys (TensorBoard tags); the JSONL tracker writes them back as
+records like `{"step": 10, "split": "train", "loss": 0.3, "lr": 0.001, "time": 12.5}`. The file is
+appended to (a resumed run continues the same log) and flushed after every record; only the main
+process writes. `read_jsonl` loads it back.
 """
 from __future__ import annotations
 
@@ -16,9 +21,12 @@ import json
 import math
 import os
 import time
-import warnings
 from pathlib import Path
 from typing import Any
+
+from accelerate.tracking import GeneralTracker, on_main_process
+
+DEFAULT_SPLIT = "train"
 
 
 def _plain(value: Any) -> Any:
@@ -29,61 +37,57 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class MetricLogger:
-    """Append metrics as JSONL (and to TensorBoard if asked); a no-op when `enabled` is False (non-main ranks)."""
+def log_metrics(accelerator: Any, metrics: dict[str, Any], step: int, split: str = DEFAULT_SPLIT) -> None:
+    """Log `metrics` of one split to every tracker of `accelerator` (as `<split>/<name>` keys)."""
+    accelerator.log({f"{split}/{k}": _plain(v) for k, v in metrics.items()}, step=int(step))
 
-    def __init__(
-        self,
-        path: str | os.PathLike,
-        tensorboard_dir: str | os.PathLike | None = None,
-        enabled: bool = True,
-    ) -> None:
+
+class JSONLTracker(GeneralTracker):
+    """An accelerate tracker appending one JSON record per (step, split) to `path` (main process only)."""
+
+    name = "jsonl"
+    requires_logging_directory = False
+    main_process_only = True
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        super().__init__()
         self.path = Path(path)
-        self.enabled = enabled
-        self._t0 = time.time()
         self._fh = None
-        self._tb = None
-        if not enabled:
-            return
+        self._t0 = time.time()
+
+    @property
+    def tracker(self) -> Any:
+        return self._fh
+
+    @on_main_process
+    def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(self.path, "a")
-        if tensorboard_dir is not None:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:
-                warnings.warn("TensorBoard logging requested but `tensorboard` is not installed; "
-                              "install kan-genomics-hf[tensorboard]. Logging JSONL only.")
-            else:
-                self._tb = SummaryWriter(log_dir=str(tensorboard_dir))
+        self._t0 = time.time()
 
-    def log(self, metrics: dict[str, Any], step: int, split: str = "train") -> None:
-        """Write one record; numbers also go to TensorBoard as `<split>/<name>`."""
-        if not self.enabled:
-            return
-        record = {"step": int(step), "split": split, **{k: _plain(v) for k, v in metrics.items()},
-                  "time": round(time.time() - self._t0, 3)}
-        self._fh.write(json.dumps(record) + "\n")
+    @on_main_process
+    def store_init_configuration(self, values: dict) -> None:
+        """Hyperparameters are in results.json; the log holds metrics only."""
+
+    @on_main_process
+    def log(self, values: dict, step: int | None = None, **kwargs: Any) -> None:
+        """Write one record per split found in the `<split>/<name>` keys of `values` (no prefix = train)."""
+        if self._fh is None:
+            self.start()
+        by_split: dict[str, dict[str, Any]] = {}
+        for key, value in values.items():
+            split, _, name = key.rpartition("/")
+            by_split.setdefault(split or DEFAULT_SPLIT, {})[name] = _plain(value)
+        for split, metrics in by_split.items():
+            record = {"step": int(step or 0), "split": split, **metrics, "time": round(time.time() - self._t0, 3)}
+            self._fh.write(json.dumps(record) + "\n")
         self._fh.flush()
-        if self._tb is not None:
-            for key, value in metrics.items():
-                value = _plain(value)
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    self._tb.add_scalar(f"{split}/{key}", value, int(step))
 
-    def close(self) -> None:
-        """Flush and close the file and the TensorBoard writer."""
+    @on_main_process
+    def finish(self) -> None:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
-        if self._tb is not None:
-            self._tb.close()
-            self._tb = None
-
-    def __enter__(self) -> "MetricLogger":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:

@@ -2,81 +2,34 @@
 `scripts/train_classifier.py` under `accelerate launch`, the benchmark and the demo).
 
 Mixed precision, gradient accumulation, AdamW (constant LR or LegNet's OneCycle), early stopping on
-validation MCC, atomic `save_state` checkpoints every `save_steps` updates and each epoch, `resume=True`
-continues from the latest checkpoint (a SIGKILLed-and-resumed run ends identical to an uninterrupted one),
-a NaN/inf loss stops with a clear error keeping the last good checkpoint, JSONL (+ TensorBoard) logs, tqdm,
-`gather_for_metrics` for multi-process evaluation. At the end the best model (by validation MCC) is in
-`<output_dir>/best` as a `save_pretrained` folder with tokenizer, remote code and model card.
+validation MCC, atomic checkpoints every `save_steps` updates and each epoch, `resume=True` continues
+from the latest checkpoint (a SIGKILLed-and-resumed run ends identical to an uninterrupted one), a
+NaN/inf loss stops with a clear error keeping the last good checkpoint, JSONL (+ TensorBoard) logs,
+tqdm, `gather_for_metrics` for multi-process evaluation. At the end the best model (by validation MCC)
+is in `<output_dir>/best` as a `save_pretrained` folder with tokenizer, remote code and model card.
+
+The shared skeleton (Accelerator, resume, checkpoints, trackers, export, push) is `skeleton.TrainingRun`.
+Extension points: `build_optimizer` (parameter groups), `ClassifierLoop.compute_loss` (the objective),
+and `TrainerCallback` hooks called after every optimizer update and after every validation.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .checkpointing import latest_checkpoint, load_checkpoint, save_checkpoint, write_json_atomic
-from .tracking import MetricLogger
-
-SCHEDULERS = ("constant", "onecycle")
+from ..models.predict import predict_scores
+from .cards import classifier_card
+from .config import ClassifierTrainingConfig
+from .skeleton import TrainingRun
 
 
 class NonFiniteLossError(RuntimeError):
     """Training hit a NaN/inf loss; the message names where and the last good checkpoint."""
-
-
-@dataclass
-class TrainingArguments:
-    """Settings of `train_classifier` (CLI flags of `kan-genomics train` map 1:1 onto these)."""
-
-    output_dir: str
-    epochs: int = 10
-    batch_size: int = 64
-    eval_batch_size: int = 256
-    learning_rate: float = 5e-4
-    weight_decay: float = 0.005
-    scheduler: str = "constant"  # or "onecycle" (max_lr = learning_rate, pct_start 0.3, div_factor 25)
-    gradient_accumulation_steps: int = 1
-    max_grad_norm: float | None = 1.0
-    mixed_precision: str = "no"  # "no" | "fp16" | "bf16"
-    seed: int = 0
-    early_stopping_patience: int | None = 3  # epochs without validation-MCC improvement; None = off
-    save_steps: int | None = None  # checkpoint every N optimizer updates (plus every epoch end)
-    keep_checkpoints: int = 2
-    resume: bool = False
-    max_steps: int | None = None  # stop after this many optimizer updates (all epochs)
-    length_mode: str = "pad"  # "pad" | "fixed" | "median"
-    fixed_length: int | None = None
-    max_length: int | None = None
-    rc_augment: float = 0.0
-    shift_augment: int = 0
-    log_every: int = 20
-    tensorboard: bool = False
-    progress: bool = True
-    cpu: bool = False
-    dataloader_workers: int = 0
-    push_to_hub: bool = False
-    hub_model_id: str | None = None
-    hub_private: bool | None = None
-    model_card: dict[str, Any] = field(default_factory=dict)  # extra write_model_card kwargs
-
-    def __post_init__(self) -> None:
-        if self.scheduler not in SCHEDULERS:
-            raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {self.scheduler!r}")
-        if self.mixed_precision not in ("no", "fp16", "bf16"):
-            raise ValueError(f"mixed_precision must be no, fp16 or bf16, got {self.mixed_precision!r}")
-        for name in ("epochs", "batch_size", "eval_batch_size", "gradient_accumulation_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if self.push_to_hub and not self.hub_model_id:
-            raise ValueError("push_to_hub needs hub_model_id ('user/name')")
 
 
 @dataclass
@@ -114,255 +67,268 @@ class EpochShuffleSampler:
         return self.n
 
 
-def _add_index(ds):
-    return ds if "idx" in ds.column_names else ds.add_column("idx", list(range(len(ds))))
+class TrainerCallback:
+    """Hooks into `ClassifierLoop` (EMA, KAN grid updates, diagnostics, ...); override what you need."""
+
+    def on_step_end(self, loop: ClassifierLoop) -> None:
+        """After every optimizer update (`loop.state['global_step']` is the new step)."""
+
+    def on_epoch_end(self, loop: ClassifierLoop, metrics: dict[str, float]) -> None:
+        """After each validation, with its metrics (extra keys added here are logged too)."""
 
 
-def predict_scores(model, dataloader, accelerator, progress: bool = False, desc: str = "eval") -> tuple[np.ndarray, np.ndarray | None]:
-    """Class probabilities (n, C) and labels (or None) over a prepared dataloader, gathered across processes."""
-    import torch
-    from tqdm.auto import tqdm
+@dataclass
+class Loaders:
+    """The DataLoaders of one run (+ what resets the training order each epoch)."""
 
-    model.eval()
-    probs, labels = [], []
-    with torch.no_grad():
-        for batch in tqdm(dataloader, desc=desc, disable=not (progress and accelerator.is_local_main_process), leave=False):
-            y = batch.pop("labels", None)
-            logits = model(**batch).logits.float()
-            p = torch.softmax(logits, dim=-1) if logits.shape[-1] > 1 else torch.sigmoid(logits)
-            if y is not None:
-                p, y = accelerator.gather_for_metrics((p, y))
-                labels.append(y.cpu().numpy())
-            else:
-                p = accelerator.gather_for_metrics(p)
-            probs.append(p.cpu().numpy())
-    model.train()
-    return np.concatenate(probs), (np.concatenate(labels) if labels else None)
+    train: Any
+    validation: Any
+    test: Any
+    sampler: EpochShuffleSampler
+    train_collate: Any
 
 
-def _unwrap(accelerator, model):
-    return accelerator.unwrap_model(model)
-
-
-def save_final_model(model, tokenizer, directory: str | os.PathLike, card: dict[str, Any] | None = None) -> Path:
-    """Weights, config, tokenizer and remote code (atomic `save_classifier`), then the model card."""
-    from ..hub.model_card import write_model_card
-    from ..models.loading import save_classifier
-
-    directory = save_classifier(model, tokenizer, directory)
-    if card is not None:
-        write_model_card(directory, **card)
-    return Path(directory)
-
-
-def default_card(model, args: TrainingArguments, dataset_name: str, validation: dict[str, float],
-                 test: dict[str, float] | None, baselines: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Model-card kwargs describing a trained classifier."""
-    cfg = model.config
-    n_params = sum(p.numel() for p in model.parameters())
-    variant = getattr(cfg, "variant", "model")
-    results = test if test is not None else validation
-    card = dict(
-        model_name=args.hub_model_id.split("/")[-1] if args.hub_model_id else f"legnet-{variant}-{dataset_name.replace('/', '-')}",
-        summary=f"LegNet-style DNA sequence classifier, variant **{variant}** "
-                f"({'MLP squeeze-excitation' if variant == 'baseline' else 'linear-KAN squeeze-excitation' if variant == 'lkan' else 'KAN convolutions'}), "
-                f"trained on `{dataset_name}` with kan-genomics-hf.",
-        library_name="transformers", pipeline_tag="text-classification", task_type="text-classification",
-        datasets=[dataset_name], dataset_name=dataset_name, dataset_split="test" if test is not None else "validation",
-        results={k: v for k, v in results.items() if v is not None and not (isinstance(v, float) and math.isnan(v))},
-        baselines={k: v["metrics"] for k, v in (baselines or {}).items()},
-        details={"variant": variant, "parameters": f"{n_params:,}", "block sizes": list(getattr(cfg, "block_sizes", [])),
-                 "KAN grid size": getattr(cfg, "kan_grid_size", None), "labels": cfg.num_labels},
-        training={k: getattr(args, k) for k in ("epochs", "batch_size", "learning_rate", "weight_decay", "scheduler",
-                                                 "mixed_precision", "seed", "rc_augment", "shift_augment", "length_mode")},
-        training_data=f"`{dataset_name}` (train split; model selected on validation MCC).",
-        usage=("```python\nfrom transformers import AutoModelForSequenceClassification, AutoTokenizer\n"
-               f"model = AutoModelForSequenceClassification.from_pretrained(\"{args.hub_model_id or '<folder>'}\", trust_remote_code=True)\n"
-               f"tokenizer = AutoTokenizer.from_pretrained(\"{args.hub_model_id or '<folder>'}\", trust_remote_code=True)\n"
-               "logits = model(**tokenizer([\"ACGT...\"], return_tensors=\"pt\")).logits\n```"),
-        tags=["legnet", variant],
-    )
-    card.update(args.model_card)
-    return card
-
-
-def train_classifier(model, tokenizer, dataset, args: TrainingArguments, dataset_name: str = "custom",
-                     baselines: dict[str, Any] | None = None, accelerator=None) -> TrainResult:
-    """Train `model` on dataset["train"], select on dataset["validation"] MCC, score dataset["test"]; see module doc."""
-    import torch
-    from accelerate import Accelerator
-    from accelerate.utils import ProjectConfiguration, set_seed
-    from torch.utils.data import DataLoader
-    from tqdm.auto import tqdm
-
-    from ..data.collate import DNACollator
-    from ..evaluation.metrics import classification_metrics
-
-    out = Path(args.output_dir)
-    ckpt_root, best_dir = out / "checkpoints", out / "best"
-    if accelerator is None:
-        accelerator = Accelerator(
-            mixed_precision=args.mixed_precision, gradient_accumulation_steps=args.gradient_accumulation_steps,
-            cpu=args.cpu, project_config=ProjectConfiguration(project_dir=str(out)))
-    set_seed(args.seed)
+def check_splits(dataset) -> None:
     for split in ("train", "validation"):
         if split not in dataset or len(dataset[split]) == 0:
-            raise ValueError(f"dataset has no (or an empty) {split!r} split")
-    resume_from = latest_checkpoint(ckpt_root) if args.resume else None
-    if not args.resume and latest_checkpoint(ckpt_root) is not None:
-        raise FileExistsError(f"{ckpt_root} already holds checkpoints: pass resume=True (--resume) to continue "
-                              "or choose another output directory")
+            raise ValueError(f"dataset has no (or an empty) {split!r} split; pass a DatasetDict with train and "
+                             "validation rows")
 
+
+def set_label_names(model, dataset) -> None:
+    """Readable id2label/label2id (pipelines, cards) from the dataset's ClassLabel names."""
     names = getattr(dataset["train"].features.get("label"), "names", None)
     cfg = getattr(model, "config", None)
-    if names and cfg is not None and len(names) == cfg.num_labels:  # readable labels in pipelines / cards
+    if names and cfg is not None and len(names) == cfg.num_labels:
         cfg.id2label = {i: str(n) for i, n in enumerate(names)}
         cfg.label2id = {str(n): i for i, n in enumerate(names)}
-    train_ds = _add_index(dataset["train"])
+
+
+def make_loaders(dataset, tokenizer, args: ClassifierTrainingConfig) -> Loaders:
+    from torch.utils.data import DataLoader
+
+    from ..data.collate import DNACollator
+
+    train = dataset["train"]
+    train = train if "idx" in train.column_names else train.add_column("idx", list(range(len(train))))
     train_collate = DNACollator(tokenizer, args.length_mode, args.fixed_length, args.max_length,
                                 args.rc_augment, args.shift_augment, args.seed)
     eval_collate = DNACollator(tokenizer, args.length_mode, args.fixed_length, args.max_length)
-    sampler = EpochShuffleSampler(len(train_ds), args.seed)
-    train_dl = DataLoader(train_ds, batch_size=args.batch_size, sampler=sampler, collate_fn=train_collate,
-                          num_workers=args.dataloader_workers)
-    val_dl = DataLoader(dataset["validation"], batch_size=args.eval_batch_size, collate_fn=eval_collate)
-    test_dl = DataLoader(dataset["test"], batch_size=args.eval_batch_size, collate_fn=eval_collate) \
-        if "test" in dataset and len(dataset["test"]) else None
+    sampler = EpochShuffleSampler(len(train), args.seed)
+    has_test = "test" in dataset and len(dataset["test"]) > 0
+    return Loaders(
+        train=DataLoader(train, batch_size=args.batch_size, sampler=sampler, collate_fn=train_collate,
+                         num_workers=args.dataloader_workers),
+        validation=DataLoader(dataset["validation"], batch_size=args.eval_batch_size, collate_fn=eval_collate),
+        test=DataLoader(dataset["test"], batch_size=args.eval_batch_size, collate_fn=eval_collate) if has_test else None,
+        sampler=sampler, train_collate=train_collate)
 
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=args.learning_rate)
-    model, optimizer, train_dl, val_dl = accelerator.prepare(model, optimizer, train_dl, val_dl)
-    if test_dl is not None:
-        test_dl = accelerator.prepare(test_dl)
-    updates_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
-    total_updates = updates_per_epoch * args.epochs
-    if args.max_steps:
-        total_updates = min(total_updates, args.max_steps)
+
+def build_optimizer(model, args: ClassifierTrainingConfig):
+    """AdamW with weight decay on weight matrices only (the place for extra parameter groups)."""
+    import torch
+
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=args.learning_rate)
+
+
+def build_scheduler(optimizer, args: ClassifierTrainingConfig, total_updates: int, num_processes: int):
+    import torch
+
     if args.scheduler == "onecycle":
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=args.learning_rate, total_steps=max(total_updates * accelerator.num_processes, 2),
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=args.learning_rate, total_steps=max(total_updates * num_processes, 2),
             pct_start=0.3, div_factor=25.0)
-    else:
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
-    scheduler = accelerator.prepare(scheduler)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
 
-    state: dict[str, Any] = {"epoch": 0, "batch_in_epoch": 0, "global_step": 0, "best_mcc": -math.inf,
-                             "best_epoch": -1, "bad_epochs": 0, "best_validation": {}, "stopped_early": False,
-                             "train_seconds": 0.0}
-    if resume_from is not None:
-        state.update(load_checkpoint(accelerator, resume_from))
-        accelerator.print(f"Resumed from {resume_from} (epoch {state['epoch']}, step {state['global_step']})")
-    elif args.resume:
-        accelerator.print(f"--resume: no checkpoint under {ckpt_root}; starting from scratch")
 
-    logger = MetricLogger(out / "train_log.jsonl", tensorboard_dir=(out / "tensorboard") if args.tensorboard else None,
-                          enabled=accelerator.is_main_process)
-    last_good = str(resume_from) if resume_from else None
-    t_start = time.time() - float(state["train_seconds"])
+def initial_state() -> dict[str, Any]:
+    return {"epoch": 0, "batch_in_epoch": 0, "global_step": 0, "best_mcc": -math.inf, "best_epoch": -1,
+            "bad_epochs": 0, "best_validation": {}, "stopped_early": False, "train_seconds": 0.0}
 
-    def checkpoint() -> None:
-        nonlocal last_good
-        state["train_seconds"] = time.time() - t_start
-        last_good = str(save_checkpoint(accelerator, ckpt_root, state["global_step"], state, args.keep_checkpoints))
 
-    done = state["stopped_early"] or (args.max_steps is not None and state["global_step"] >= args.max_steps)
-    try:
-        model.train()
-        while not done and state["epoch"] < args.epochs:
-            epoch = state["epoch"]
-            sampler.set_epoch(epoch)
-            train_collate.set_epoch(epoch)
-            if hasattr(train_dl, "set_epoch"):
-                train_dl.set_epoch(epoch)
-            skip = state["batch_in_epoch"]
-            loader = accelerator.skip_first_batches(train_dl, skip) if skip else train_dl
-            bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", initial=skip, total=len(train_dl),
-                       disable=not (args.progress and accelerator.is_local_main_process), leave=False)
-            running, seen = 0.0, 0
-            for batch in bar:
-                with accelerator.accumulate(model):
-                    loss = model(**batch).loss
-                    finite = torch.isfinite(loss.detach()).float()
-                    if accelerator.num_processes > 1:
-                        finite = accelerator.reduce(finite, reduction="mean")
-                    if float(finite) < 1.0:
-                        raise NonFiniteLossError(
-                            f"loss became {float(loss.detach()):.4g} at epoch {epoch + 1}, batch {state['batch_in_epoch'] + 1}, "
-                            f"optimizer step {state['global_step']}; training stopped. "
-                            f"Last good checkpoint: {last_good or 'none (no checkpoint was written yet)'}. "
-                            "Try a lower learning rate, --mixed-precision no, or check the inputs.")
-                    accelerator.backward(loss)
-                    if accelerator.sync_gradients and args.max_grad_norm:
-                        accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                    optimizer.step()
-                    scheduler.step()
-                    optimizer.zero_grad()
-                state["batch_in_epoch"] += 1
-                running += float(loss.detach())
-                seen += 1
-                if accelerator.sync_gradients:
-                    state["global_step"] += 1
-                    step = state["global_step"]
-                    if step % args.log_every == 0:
-                        logger.log({"loss": running / seen, "lr": scheduler.get_last_lr()[0], "epoch": epoch + 1}, step)
-                        bar.set_postfix(loss=f"{running / seen:.4f}")
-                        running, seen = 0.0, 0
-                    if args.max_steps is not None and step >= args.max_steps:
-                        done = True
-                        break
-                    if args.save_steps and step % args.save_steps == 0 and state["batch_in_epoch"] < len(train_dl):
-                        checkpoint()
-            bar.close()
-            # --- end of epoch (or of max_steps): validate, select, checkpoint -----------------
-            probs, labels = predict_scores(model, val_dl, accelerator, args.progress, "validate")
-            val = classification_metrics(labels, probs)
-            logger.log(val, state["global_step"], split="validation")
-            accelerator.print(f"epoch {epoch + 1}: validation " + ", ".join(f"{k} {v:.4f}" for k, v in val.items()))
-            if val["mcc"] > state["best_mcc"]:
-                state.update(best_mcc=val["mcc"], best_epoch=epoch + 1, bad_epochs=0, best_validation=val)
-                if accelerator.is_main_process:
-                    save_final_model(_unwrap(accelerator, model), tokenizer, best_dir)
-                accelerator.wait_for_everyone()
-            else:
-                state["bad_epochs"] += 1
-            state["epoch"] = epoch + 1
-            state["batch_in_epoch"] = 0
-            if args.early_stopping_patience is not None and state["bad_epochs"] >= args.early_stopping_patience:
-                state["stopped_early"] = True
-                done = True
-                accelerator.print(f"early stopping: validation MCC did not improve for {state['bad_epochs']} epochs")
-            checkpoint()
-    finally:
-        logger.close()
+class ClassifierLoop:
+    """Epochs of optimizer updates, validation and model selection over prepared objects."""
 
-    # --- final: best weights -> test -> model card (+ push) ----------------------------------
-    from safetensors.torch import load_file
+    def __init__(self, run: TrainingRun, model, tokenizer, optimizer, scheduler, loaders: Loaders,
+                 callbacks: Sequence[TrainerCallback] = ()) -> None:
+        self.run, self.acc, self.args = run, run.accelerator, run.setup
+        self.model, self.tokenizer, self.optimizer, self.scheduler = model, tokenizer, optimizer, scheduler
+        self.loaders, self.callbacks = loaders, list(callbacks)
+        self.best_dir = run.out / "best"
+        self.state: dict[str, Any] = initial_state()
 
-    weights = best_dir / "model.safetensors"
-    if weights.is_file():
-        missing, _ = _unwrap(accelerator, model).load_state_dict(load_file(str(weights)), strict=False)
-        missing_params = [k for k in missing if k in dict(_unwrap(accelerator, model).named_parameters())]
+    def compute_loss(self, batch):
+        """The training objective of one batch (the model's own loss)."""
+        return self.model(**batch).loss
+
+    def check_finite(self, loss) -> None:
+        import torch
+
+        finite = torch.isfinite(loss.detach()).float()
+        if self.acc.num_processes > 1:
+            finite = self.acc.reduce(finite, reduction="mean")
+        if float(finite) < 1.0:
+            raise NonFiniteLossError(
+                f"loss became {float(loss.detach()):.4g} at epoch {self.state['epoch'] + 1}, batch "
+                f"{self.state['batch_in_epoch'] + 1}, optimizer step {self.state['global_step']}; training stopped. "
+                f"Last good checkpoint: {self.run.last_good or 'none (no checkpoint was written yet)'}. "
+                "Try a lower learning rate, --mixed-precision no, or check the inputs.")
+
+    def train_step(self, batch) -> float:
+        """Forward/backward of one batch; an optimizer update when the accumulation window closes."""
+        with self.acc.accumulate(self.model):
+            loss = self.compute_loss(batch)
+            self.check_finite(loss)
+            self.acc.backward(loss)
+            if self.acc.sync_gradients and self.args.max_grad_norm:
+                self.acc.clip_grad_norm_(self.model.parameters(), self.args.max_grad_norm)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad()
+        return float(loss.detach())
+
+    def max_steps_reached(self) -> bool:
+        return self.args.max_steps is not None and self.state["global_step"] >= self.args.max_steps
+
+    def train_epoch(self) -> bool:
+        """Train the rest of the current epoch; True when max_steps ended the run."""
+        from tqdm.auto import tqdm
+
+        epoch, st, train_dl = self.state["epoch"], self.state, self.loaders.train
+        for resettable in (self.loaders.sampler, self.loaders.train_collate, train_dl):
+            if hasattr(resettable, "set_epoch"):
+                resettable.set_epoch(epoch)
+        skip = st["batch_in_epoch"]
+        loader = self.acc.skip_first_batches(train_dl, skip) if skip else train_dl
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{self.args.epochs}", initial=skip, total=len(train_dl),
+                   disable=not (self.args.progress and self.acc.is_local_main_process), leave=False)
+        losses: list[float] = []
+        for batch in bar:
+            losses.append(self.train_step(batch))
+            st["batch_in_epoch"] += 1
+            if not self.acc.sync_gradients:
+                continue
+            st["global_step"] += 1
+            for cb in self.callbacks:
+                cb.on_step_end(self)
+            if st["global_step"] % self.args.log_every == 0:
+                self.run.log({"loss": float(np.mean(losses)), "lr": self.scheduler.get_last_lr()[0],
+                              "epoch": epoch + 1}, st["global_step"])
+                bar.set_postfix(loss=f"{np.mean(losses):.4f}")
+                losses = []
+            if self.max_steps_reached():
+                bar.close()
+                return True
+            if self.run.wants_checkpoint(st["global_step"]) and st["batch_in_epoch"] < len(train_dl):
+                self.run.checkpoint(st["global_step"], st)
+        bar.close()
+        return False
+
+    def end_epoch(self) -> bool:
+        """Validate, keep the best model, count patience, checkpoint; True when early stopping ends the run."""
+        from ..evaluation.metrics import classification_metrics
+
+        st, epoch = self.state, self.state["epoch"]
+        probs, labels = predict_scores(self.model, self.loaders.validation, self.acc, self.args.progress, "validate")
+        val = classification_metrics(labels, probs)
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, val)
+        self.run.log(val, st["global_step"], split="validation")
+        self.acc.print(f"epoch {epoch + 1}: validation " + ", ".join(f"{k} {v:.4f}" for k, v in val.items()))
+        if val["mcc"] > st["best_mcc"]:
+            st.update(best_mcc=val["mcc"], best_epoch=epoch + 1, bad_epochs=0, best_validation=val)
+            self.save_best()
+        else:
+            st["bad_epochs"] += 1
+        st.update(epoch=epoch + 1, batch_in_epoch=0)
+        patience = self.args.early_stopping_patience
+        if patience is not None and st["bad_epochs"] >= patience:
+            st["stopped_early"] = True
+            self.acc.print(f"early stopping: validation MCC did not improve for {st['bad_epochs']} epochs")
+        self.run.checkpoint(st["global_step"], st)
+        return st["stopped_early"]
+
+    def save_best(self, card: dict[str, Any] | None = None) -> None:
+        from ..models.loading import save_classifier
+
+        if self.acc.is_main_process:
+            net = self.acc.unwrap_model(self.model)
+            self.run.export(self.best_dir, lambda tmp: save_classifier(net, self.tokenizer, tmp), card)
+        self.acc.wait_for_everyone()
+
+    def fit(self) -> None:
+        """Epochs until `epochs`, `max_steps` or early stopping (continuing a restored state)."""
+        self.model.train()
+        done = self.state["stopped_early"] or self.max_steps_reached()
+        while not done and self.state["epoch"] < self.args.epochs:
+            hit_max = self.train_epoch()
+            done = self.end_epoch() or hit_max
+
+    def load_best(self) -> None:
+        """Put the best weights (best/model.safetensors) back into the model."""
+        from safetensors.torch import load_file
+
+        weights = self.best_dir / "model.safetensors"
+        if not weights.is_file():
+            return
+        net = self.acc.unwrap_model(self.model)
+        missing, _ = net.load_state_dict(load_file(str(weights)), strict=False)
+        missing_params = [k for k in missing if k in dict(net.named_parameters())]
         if missing_params:
             raise RuntimeError(f"best checkpoint {weights} lacks parameters {missing_params[:5]}")
-    test = None
-    if test_dl is not None:
-        probs, labels = predict_scores(model, test_dl, accelerator, args.progress, "test")
+
+    def test(self) -> dict[str, float] | None:
+        from ..evaluation.metrics import classification_metrics
+
+        if self.loaders.test is None:
+            return None
+        probs, labels = predict_scores(self.model, self.loaders.test, self.acc, self.args.progress, "test")
         test = classification_metrics(labels, probs)
-        accelerator.print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in test.items()))
-    hub_url = None
-    if accelerator.is_main_process:
-        card = default_card(_unwrap(accelerator, model), args, dataset_name, state["best_validation"], test, baselines)
-        save_final_model(_unwrap(accelerator, model), tokenizer, best_dir, card)
-        result = TrainResult(str(out), str(best_dir), state["best_epoch"], state["best_validation"], test,
-                             state["global_step"], bool(state["stopped_early"]), time.time() - t_start)
-        write_json_atomic(out / "results.json", result.to_dict())
-        if args.push_to_hub:  # a failed push raises PushToHubError; best/ and results.json stay on disk
-            from ..hub.push import push_folder
-            hub_url = push_folder(best_dir, args.hub_model_id, private=args.hub_private)
-            result.hub_url = hub_url
-            write_json_atomic(out / "results.json", result.to_dict())
-    accelerator.wait_for_everyone()
-    return TrainResult(str(out), str(best_dir), state["best_epoch"], state["best_validation"], test,
-                       state["global_step"], bool(state["stopped_early"]), time.time() - t_start, hub_url)
+        self.acc.print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in test.items()))
+        return test
+
+    def result(self, test: dict[str, float] | None, hub_url: str | None = None) -> TrainResult:
+        st = self.state
+        return TrainResult(str(self.run.out), str(self.best_dir), st["best_epoch"], st["best_validation"], test,
+                           st["global_step"], bool(st["stopped_early"]), self.run.elapsed(), hub_url)
+
+
+def prepare_loop(run: TrainingRun, model, tokenizer, dataset, callbacks) -> ClassifierLoop:
+    """Loaders, optimizer and scheduler through `accelerator.prepare`; the state restored when resuming."""
+    args, acc = run.setup, run.accelerator
+    loaders = make_loaders(dataset, tokenizer, args)
+    optimizer = build_optimizer(model, args)
+    model, optimizer, loaders.train, loaders.validation = acc.prepare(model, optimizer, loaders.train,
+                                                                      loaders.validation)
+    if loaders.test is not None:
+        loaders.test = acc.prepare(loaders.test)
+    total = math.ceil(len(loaders.train) / args.gradient_accumulation_steps) * args.epochs
+    total = min(total, args.max_steps) if args.max_steps else total
+    scheduler = acc.prepare(build_scheduler(optimizer, args, total, acc.num_processes))
+    loop = ClassifierLoop(run, model, tokenizer, optimizer, scheduler, loaders, callbacks)
+    run.restore(loop.state)
+    return loop
+
+
+def train_classifier(model, tokenizer, dataset, args: ClassifierTrainingConfig, dataset_name: str = "custom",
+                     baselines: dict[str, Any] | None = None, accelerator=None,
+                     callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
+    """Train `model` on dataset["train"], select on dataset["validation"] MCC, score dataset["test"]; see module doc."""
+    check_splits(dataset)
+    run = TrainingRun(args, accelerator, gradient_accumulation_steps=args.gradient_accumulation_steps)
+    set_label_names(model, dataset)
+    loop = prepare_loop(run, model, tokenizer, dataset, callbacks)
+    try:
+        loop.fit()
+    finally:
+        run.close()
+    loop.load_best()
+    test = loop.test()
+    net = run.accelerator.unwrap_model(loop.model)  # the card describes the best weights, now in the model
+    loop.save_best(classifier_card(net, args, dataset_name, loop.state["best_validation"], test, baselines))
+    hub_url = run.finish(loop.result(test).to_dict(), loop.best_dir)
+    run.accelerator.wait_for_everyone()
+    return loop.result(test, hub_url)
