@@ -1,8 +1,9 @@
 """kan-genomics-hf: Kolmogorov-Arnold Networks for genomics on the Hugging Face stack.
 
-Public names are imported lazily (see `_EXPORTS`). Importing the package registers the LegNet classes
-with transformers' Auto classes and the "dna-classification" pipeline task, and lets
-`DiffusionPipeline.from_pretrained` find DNADiffusionPipeline (all in `registration`, the only place).
+Public names are imported lazily (see `_EXPORTS`), so the import is light (no torch, no transformers).
+It installs the registration (`registration`, the only place): the LegNet classes join transformers' Auto
+classes and the "dna-classification" pipeline task, and `DiffusionPipeline.from_pretrained` finds
+DNADiffusionPipeline, each as soon as that library is imported.
 """
 from __future__ import annotations
 
@@ -75,8 +76,9 @@ def __dir__() -> list[str]:
 
 __all__ = sorted(_EXPORTS)
 
-# AutoConfig/AutoModel/AutoModelForSequenceClassification/AutoTokenizer know "kan_legnet" now; the
-# "dna-classification" task and `DiffusionPipeline.from_pretrained` work once transformers.pipelines / diffusers load
+# AutoConfig/AutoModel/AutoModelForSequenceClassification/AutoTokenizer know "kan_legnet" once transformers' Auto
+# classes load; the "dna-classification" task and `DiffusionPipeline.from_pretrained` once transformers.pipelines /
+# diffusers load
 from .registration import install as _install_registration  # noqa: E402
 
 _install_registration()

@@ -2,12 +2,13 @@
 
 Three registrations, all here and nowhere else (importing a pipeline module has no side effect):
 
-* transformers' Auto classes know ``kan_legnet`` — done at once (imports torch and transformers, ~3 s; a lazy hook
-  on transformers proved fragile because our own modules import it);
-* the ``dna-classification`` pipeline task — once ``transformers.pipelines`` is imported (~6 s, so not eagerly);
+* transformers' Auto classes know ``kan_legnet`` — once ``transformers.models.auto`` is imported (``from
+  transformers import AutoModel`` or anything that loads models; so ``import kan_genomics_hf`` imports neither
+  torch nor transformers and the CLI starts fast);
+* the ``dna-classification`` pipeline task — once ``transformers.pipelines`` is imported;
 * ``DiffusionPipeline.from_pretrained(folder)`` finds DNADiffusionPipeline — once ``diffusers`` is imported.
 
-The last two are *deferred steps*: a step runs once its trigger module has been imported; it imports the module of
+All three are *deferred steps*: a step runs once its trigger module has been imported; it imports the module of
 ours that provides the classes. If a module of ours is half-imported at that moment (it is importing the trigger),
 the step waits until that module finishes. One import hook (`_ImportHook`, removed when every step has run) sees
 the triggers and our own modules finish loading.
@@ -46,8 +47,14 @@ class _ImportHook(importlib.abc.MetaPathFinder):
             return spec
         original, callback = spec.loader.exec_module, self.callback
 
+        library = fullname.partition(".")[0]
+
         def exec_module(module: ModuleType) -> None:
-            original(module)
+            _busy[library] = _busy.get(library, 0) + 1
+            try:
+                original(module)
+            finally:
+                _busy[library] -= 1
             callback(fullname)
 
         spec.loader.exec_module = exec_module  # type: ignore[method-assign]
@@ -69,8 +76,9 @@ def _initializing(name: str) -> bool:
     return module is not None and bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
 
 
-def register_auto_classes() -> None:
-    """AutoConfig / AutoModel / AutoModelForSequenceClassification / AutoTokenizer know "kan_legnet" (idempotent)."""
+def register_auto_classes(module: ModuleType | None = None) -> None:
+    """AutoConfig / AutoModel / AutoModelForSequenceClassification / AutoTokenizer know "kan_legnet" (idempotent;
+    ``module``, the step's provider, is unused)."""
     from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
     from .modeling.configuration_legnet import LegNetConfig
@@ -122,26 +130,36 @@ class _Step:
     register: Callable[[ModuleType], None]
 
     def due(self, just_loaded: str | None) -> bool:
-        return self not in _done and self.trigger in sys.modules and (
+        """Not done, the trigger imported, and no module of its library still executing (``transformers.models.auto``
+        is first imported from inside ``transformers.modeling_utils``, which is then only half-initialised)."""
+        return self not in _done and self.trigger in sys.modules and not _busy.get(self.library) and (
             self.trigger == just_loaded or not _initializing(self.trigger))
+
+    @property
+    def library(self) -> str:
+        return self.trigger.partition(".")[0]
 
 
 _done: set[_Step] = set()
+_busy: dict[str, int] = {}  # library -> how many of its modules are executing now (seen by the hook)
 _STEPS = (
+    _Step("transformers.models.auto", _PACKAGE + ".modeling.modeling_legnet", register_auto_classes),
     _Step("transformers.pipelines", DNA_CLASSIFICATION_MODULE, _register_pipeline_task),
     _Step("diffusers", DNA_DIFFUSION_MODULE, _register_diffusers_pipeline),
 )
-_TRIGGERS = frozenset(step.trigger for step in _STEPS)
+_LIBRARIES = frozenset(step.library for step in _STEPS)
 
 
 def _watched(name: str) -> bool:
-    return name in _TRIGGERS or name.startswith(_PACKAGE + ".")
+    return name.partition(".")[0] in _LIBRARIES or name.startswith(_PACKAGE + ".")
 
 
 def _run_due_steps(just_loaded: str | None = None) -> None:
     """Run the steps whose trigger is imported, unless a module of ours is half-imported (its import would fail:
     the hook then calls this again when that module finishes). ``just_loaded`` has executed but still reads as
     initialising."""
+    if not any(step.due(just_loaded) for step in _STEPS):  # the common case, cheap: the hook sees every library module
+        return
     ours = [name for name in list(sys.modules) if name.startswith(_PACKAGE + ".") and name != just_loaded]
     if any(_initializing(name) for name in ours):
         return
@@ -159,8 +177,8 @@ def _run_due_steps(just_loaded: str | None = None) -> None:
 
 
 def install() -> None:
-    """Register the Auto classes now, the pipeline task and the diffusers pipeline once their library is imported."""
-    register_auto_classes()
+    """Register the Auto classes, the pipeline task and the diffusers pipeline once their library is imported
+    (at once for a library already imported)."""
     if not any(isinstance(f, _ImportHook) for f in sys.meta_path):
         sys.meta_path.insert(0, _ImportHook(_watched, _run_due_steps))
     _run_due_steps()

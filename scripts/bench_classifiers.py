@@ -9,6 +9,13 @@ Timings are interleaved (round-robin over the models, median over rounds) so mac
 models alike. Time-boxed by --time-budget. Writes JSON + Markdown into --output-dir.
 
     nice -n 5 .venv/bin/python scripts/bench_classifiers.py --output-dir bench_results/classifiers
+
+``--training-paths`` instead times training sequences/s of the old path (masked BatchNorm even without
+padding, fp32) against the new default (all-ones mask dropped) and the new path under bf16 autocast, for
+baseline and LKAN at --size, interleaved in one run (bench_training_paths.json / .md):
+
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/bench_classifiers.py --training-paths --size 200k --length 101 \
+        --batch-size 64 --output-dir bench_results/classifiers
 """
 from __future__ import annotations
 
@@ -110,6 +117,73 @@ def markdown(rows: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
+TRAINING_PATHS = {  # name -> (drop an all-ones mask, bf16 autocast)
+    "old (masked BN, fp32)": (False, False),
+    "new (no mask, fp32; default)": (True, False),
+    "new + bf16 autocast": (True, True),
+}
+
+
+def _path_step(config, batch: dict, bf16: bool):
+    """A closure running one training step (forward, backward, AdamW) of a fresh model."""
+    import contextlib
+
+    torch.manual_seed(0)
+    model = LegNetForSequenceClassification(config)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+    def step() -> None:
+        ctx = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+        with ctx:
+            loss = model(**batch).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    return step
+
+
+def training_paths(args) -> int:
+    """Old vs new training path, interleaved rounds, median sequences/s and ratio to the old path."""
+    from kan_genomics_hf.modeling.modeling_legnet import LegNetModel
+
+    torch.set_num_threads(args.threads)
+    batch = make_batch(args.batch_size, args.length, args.num_labels)
+    rows = []
+    for variant in ("baseline", "lkan"):
+        cfg = preset_config(variant, args.size, num_labels=args.num_labels)
+        steps = {name: _path_step(cfg, batch, bf16) for name, (_, bf16) in TRAINING_PATHS.items()}
+        times: dict[str, list[float]] = {name: [] for name in TRAINING_PATHS}
+        for r in range(args.warmup + args.rounds):
+            for name, (drop, _) in TRAINING_PATHS.items():
+                LegNetModel.drop_full_mask = drop
+                t = _timed(lambda fn=steps[name]: [fn() for _ in range(3)]) / 3
+                if r >= args.warmup:
+                    times[name].append(t)
+        LegNetModel.drop_full_mask = True
+        old = statistics.median(times["old (masked BN, fp32)"])
+        for name in TRAINING_PATHS:
+            med = statistics.median(times[name])
+            rows.append({"variant": variant, "path": name, "step_s": med, "seq_per_s": args.batch_size / med,
+                         "ratio_to_old": old / med, "times": times[name]})
+    meta = {"threads": args.threads, "batch_size": args.batch_size, "length": args.length, "size": args.size,
+            "rounds": args.rounds, "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
+            "command": " ".join(["python", "scripts/bench_classifiers.py", *sys.argv[1:]])}
+    lines = ["# Training throughput: old path vs new path", "",
+             f"{meta['size']} preset, batch {meta['batch_size']} x {meta['length']} bp, {meta['threads']} thread, "
+             f"median of {meta['rounds']} interleaved rounds (3 steps each), torch {meta['torch']}.",
+             f"Command: `{meta['command']}`", "",
+             "| variant | path | step (ms) | training seq/s | ratio to old |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {r['variant']} | {r['path']} | {r['step_s'] * 1000:.0f} | {r['seq_per_s']:.0f} | {r['ratio_to_old']:.2f}x |"
+              for r in rows]
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_training_paths.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    (out / "bench_training_paths.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--size", default="2M", help="equal-size preset (e.g. 50k, 1M, 2M)")
@@ -123,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="*", default=None, help="substring filter on group/name")
     p.add_argument("--output-dir", default="bench_results/classifiers")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--training-paths", action="store_true", help="time old vs new training path only")
     args = p.parse_args(argv)
+    if args.training_paths:
+        return training_paths(args)
 
     start = time.perf_counter()
     torch.set_num_threads(args.threads)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -125,7 +126,7 @@ def test_dna_classification_pipeline(checkpoint, tmp_path):
     assert scan["windows"][1]["scores"]["pos"] == pytest.approx(pipe(long_seq[s:e])["scores"]["pos"], abs=1e-6)
 
 
-def test_pipeline_bad_inputs(checkpoint, tmp_path, tiny_legnet, dna_tokenizer):
+def test_pipeline_bad_inputs(checkpoint, tmp_path, tiny_legnet, dna_tokenizer, caplog):
     from transformers import pipeline
 
     folder, _, _ = checkpoint
@@ -146,8 +147,11 @@ def test_pipeline_bad_inputs(checkpoint, tmp_path, tiny_legnet, dna_tokenizer):
     with pytest.raises(ValueError, match="max_sequence_length=12; pass window=12"):
         small("ACGT" * 5)
     assert len(small("ACGT" * 5, window=12, stride=4)["windows"]) == 3
-    with pytest.raises(ValueError, match="exceeds the model's maximum of 12"):
-        DNATokenizer.from_pretrained(tmp_path / "limited")(["ACGT" * 5])
+    with caplog.at_level(logging.WARNING, logger="kan_genomics_hf.modeling.tokenization_dna"):
+        ids = DNATokenizer.from_pretrained(tmp_path / "limited")(["ACGT" * 5])["input_ids"]  # warns, like transformers
+    assert len(ids[0]) == 20
+    assert [r.getMessage()[:60] for r in caplog.records] == [
+        "DNATokenizer: sequence 0 has length 20, longer than the mode"]
 
 
 @pytest.mark.parametrize("first", [

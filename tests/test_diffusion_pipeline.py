@@ -34,8 +34,8 @@ def test_default_scheduler_is_ddim_and_output_valid(pipe) -> None:
     assert out.class_labels == ["HepG2"] * 5
     # onehot and strings agree
     assert out.sequences[0] == "".join("ACGT"[i] for i in out.onehot[0].argmax(0))
-    (onehot,) = pipe(num_sequences=2, num_inference_steps=2, output_type="onehot", return_dict=False)
-    assert onehot.shape == (2, 4, 24)
+    onehot, seqs, labels = pipe(num_sequences=2, num_inference_steps=2, return_dict=False)
+    assert onehot.shape == (2, 4, 24) and len(seqs) == 2 and labels == [None, None]
 
 
 def test_class_names_and_ids_are_interchangeable(pipe) -> None:
@@ -81,7 +81,7 @@ def test_ddpm_scheduler_accepted_and_seeded(pipe) -> None:
 
 
 def test_errors_name_the_problem(pipe) -> None:
-    with pytest.raises(ValueError, match=r"unknown class name 'GM12878'; known classes: K562, HepG2"):
+    with pytest.raises(ValueError, match=r"^unknown class name 'GM12878'; known classes: K562, HepG2$"):
         pipe(num_sequences=1, class_labels="GM12878", num_inference_steps=2)
     with pytest.raises(ValueError, match=r"num_inference_steps=50 must be between 1 and the 10 training steps"):
         pipe(num_sequences=1, num_inference_steps=50)
@@ -123,3 +123,48 @@ def test_diffusion_pipeline_loads_when_package_imported_before_diffusers(pipe, t
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300, cwd=root)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "DNADiffusionPipeline 24" in r.stdout
+
+
+@pytest.fixture(scope="module")
+def dhs_pipe(tiny_unet) -> DNADiffusionPipeline:
+    names = ["GM12878_ENCLB441ZZZ", "HepG2_ENCLB029COU", "K562_ENCLB843GMH", "hESCT0_ENCLB449ZZZ", "HepG2b_X"]
+    p = DNADiffusionPipeline(tiny_unet("baseline", num_class_embeds=5, class_names=names), make_scheduler("ddim", 4))
+    p.set_progress_bar_config(disable=True)
+    return p
+
+
+def test_typed_class_names_resolve(dhs_pipe) -> None:
+    unet = dhs_pipe.unet
+    assert unet.class_id("K562") == 2 and unet.class_id("k562") == 2 and unet.class_id("GM") == 0
+    assert unet.class_id("HepG2") == 1  # the part before "_" is exact for HepG2_…, a prefix of HepG2b_X
+    assert unet.class_id("hESC") == 3 and unet.class_id("HepG2b") == 4
+    out = dhs_pipe(class_labels="K562", num_sequences=2, num_inference_steps=2)
+    assert out.class_labels == ["K562_ENCLB843GMH"] * 2
+
+
+def test_ambiguous_class_name_lists_candidates(dhs_pipe) -> None:
+    with pytest.raises(ValueError, match=r"^class name 'Hep' is ambiguous: it matches HepG2_ENCLB029COU, HepG2b_X; "
+                                         r"give more of the name$"):
+        dhs_pipe(class_labels="Hep", num_inference_steps=2)
+
+
+def test_batch_size_inferred_from_labels(dhs_pipe) -> None:
+    out = dhs_pipe(class_labels=[0, 1, 2], num_inference_steps=2)
+    assert out.onehot.shape == (3, 4, 24) and out.class_labels == [dhs_pipe.class_names[i] for i in (0, 1, 2)]
+    out = dhs_pipe(class_labels=["K562", "GM"], num_sequences_per_label=2, num_inference_steps=2)
+    assert out.class_labels == ["K562_ENCLB843GMH"] * 2 + ["GM12878_ENCLB441ZZZ"] * 2
+    assert len(dhs_pipe(num_inference_steps=2).sequences) == 1
+
+
+@pytest.mark.parametrize("name", ["guidance_scale", "eta"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_guidance_and_eta_rejected(dhs_pipe, name, value) -> None:
+    with pytest.raises(ValueError, match=rf"^{name} must be a finite number, got {value!r}$"):
+        dhs_pipe(class_labels=0, num_inference_steps=2, **{name: value})
+
+
+def test_scheduler_is_required(dhs_pipe) -> None:
+    with pytest.raises(TypeError, match="scheduler"):
+        DNADiffusionPipeline(dhs_pipe.unet)
+    with pytest.raises(TypeError, match=r"^scheduler must be a DDIMScheduler or DDPMScheduler .*got NoneType$"):
+        DNADiffusionPipeline(dhs_pipe.unet, None)

@@ -88,26 +88,56 @@ def test_sampling_metrics_model_card_and_pipeline(table, tmp_path) -> None:
     assert json.loads((tmp_path / "run" / "results.json").read_text())["variant"] == "lkan"
 
 
-def test_cli_train_generate_evaluate(table, tmp_path) -> None:
+def _last_line(capsys) -> str:
+    """The last stderr line (progress bars come before it)."""
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_cli_train_generate_evaluate(table, tmp_path, capsys) -> None:
     from kan_genomics_hf.cli import main
 
     out = tmp_path / "cli"
     assert main(["train-diffusion", "--data", str(table), "--output-dir", str(out), "--block-out-channels", "8,16",
                  "--num-train-timesteps", "10", "--batch-size", "8", "--max-steps", "2", "--val-fraction", "0.2",
-                 "--sample-every-epochs", "0", "--sample-steps", "3", "--cpu"]) == 0
+                 "--sample-every-epochs", "0", "--sample-steps", "3", "--cpu", "--threads", "1"]) == 0
     fasta = tmp_path / "gen.fa"
     assert main(["generate", "--model", str(out / "model"), "--num-sequences", "3", "--class", "cellA,cellB",
                  "--steps", "4", "--output", str(fasta)]) == 0
     assert fasta.read_text().count(">") == 6
-    with pytest.raises(SystemExit, match="unknown class name 'cellC'; known classes: cellA, cellB"):
-        main(["generate", "--model", str(out / "model"), "--class", "cellC", "--steps", "2",
-              "--output", str(tmp_path / "x.fa")])
-    with pytest.raises(SystemExit, match="num_inference_steps=11"):
-        main(["generate", "--model", str(out / "model"), "--steps", "11", "--output", str(tmp_path / "x.fa")])
+    assert main(["generate", "--model", str(out / "model"), "--class", "cellC", "--steps", "2",
+                 "--output", str(tmp_path / "x.fa")]) == 1
+    assert _last_line(capsys) == "error: unknown class name 'cellC'; known classes: cellA, cellB"
+    assert main(["generate", "--model", str(out / "model"), "--steps", "11", "--output", str(tmp_path / "x.fa")]) == 1
+    assert "num_inference_steps=11" in capsys.readouterr().err
+    assert main(["generate", "--model", str(out / "model"), "--class", "cellB", "--num-sequences", "2", "--steps", "2",
+                 "--threads", "1", "--cpu", "--output", str(tmp_path / "b.fa")]) == 0
+    assert (tmp_path / "b.fa").read_text().count(">gen") == 2 and "class=cellB" in (tmp_path / "b.fa").read_text()
+    for flag, value in (("--guidance-scale", "nan"), ("--eta", "inf")):
+        assert main(["generate", "--model", str(out / "model"), flag, value, "--output", str(tmp_path / "n.fa")]) == 1
+        assert _last_line(capsys) == f"error: {flag} must be a finite number, got {float(value)}"
+    assert not (tmp_path / "n.fa").exists()
+    (tmp_path / "adir").mkdir()
+    assert main(["generate", "--model", str(out / "model"), "--output", str(tmp_path / "adir")]) == 1
+    assert _last_line(capsys).startswith(f"error: --output {tmp_path / 'adir'} is a directory; give a file path")
+    assert sorted(p.name for p in tmp_path.iterdir() if "adir" in p.name) == ["adir"]  # no adir.tmp left behind
+    with pytest.raises(SystemExit):  # argparse: --output is required (nothing is written to a default path)
+        main(["generate", "--model", str(out / "model")])
+    assert "the following arguments are required: --output" in capsys.readouterr().err
     assert main(["evaluate-generation", "--generated", str(fasta), "--reference", str(table), "--no-plots",
                  "--output-dir", str(tmp_path / "ev")]) == 0
     metrics = json.loads((tmp_path / "ev" / "generation_metrics.json").read_text())["generated"]
     assert {"kmer_js_4", "motif_kl", "gc_wasserstein", "diversity"} <= set(metrics)
+    assert main(["evaluate-generation", "--generated", str(fasta), "--reference", str(table), "--no-plots",
+                 "--class-column", "cell_type", "--references", "--threads", "1",
+                 "--output-dir", str(tmp_path / "ev2")]) == 0
+    rows = json.loads((tmp_path / "ev2" / "generation_metrics.json").read_text())
+    assert {(r["n_generated"], r["n_reference"]) for r in rows.values()} == {(3.0, 3.0)}
+    md = (tmp_path / "ev2" / "generation_metrics.md").read_text()
+    assert "every row at n = 3 sequences per side" in md and "## cellA" in md and "## cellB" in md
+    assert "| kmer_js_4 | lower |" in md
+    assert main(["evaluate-generation", "--generated", str(fasta), "--reference", str(table), "--no-plots",
+                 "--filter-column", "cell_type", "--filter-value", "cellZ", "--output-dir", str(tmp_path / "ev3")]) == 1
+    assert _last_line(capsys) == "error: unknown class name 'cellZ'; known classes: cellA, cellB"
 
 
 def test_chromosome_split(table, tmp_path) -> None:

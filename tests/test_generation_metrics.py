@@ -9,15 +9,18 @@ import pytest
 from kan_genomics_hf.evaluation.generation import (
     _codes,
     diversity,
+    equal_size_rows,
     evaluate_generation,
     js_divergence,
     kl_divergence,
     kmer_counts,
     levenshtein_batch,
     load_jaspar_pwms,
+    metric_direction,
     metrics_markdown,
     motif_hits,
     nearest_train,
+    own_class_fraction,
     plot_generation_histograms,
     reference_values,
     shuffle_sequences,
@@ -151,7 +154,8 @@ def test_plots_and_markdown(tmp_path) -> None:
     assert [p.name for p in paths] == ["gc_content_hist.png", "motif_hits_hist.png", "pairwise_edit_hist.png"]
     assert all(p.stat().st_size > 1000 for p in paths)
     md = metrics_markdown({"x": {"kmer_js_4": 0.5}, "y": {"kmer_js_4": 0.25, "diversity": 0.1}})
-    assert "| x | 0.5 |  |" in md and md.count("\n") == 4
+    assert "| kmer_js_4 | lower | 0.5 | 0.25 |" in md and "| diversity | near real |  | 0.1 |" in md
+    assert md.count("\n") == 4
     assert list(itertools.islice(shuffle_sequences(["AACG"], 1), 1))[0] != "" and sorted(shuffle_sequences(["AACG"])[0]) == list("AACG")
 
 
@@ -169,3 +173,29 @@ def test_js_and_kl_match_the_closed_forms() -> None:
     assert js_divergence(np.zeros(4), np.ones(4)) == 0.5 and js_divergence(np.zeros(4), np.zeros(4)) == 0.0
     pp, qp = (p + 1) / (p + 1).sum(), (q + 1) / (q + 1).sum()
     assert kl_divergence(p, q) == pytest.approx(float(np.sum(pp * np.log(pp / qp))), abs=1e-12)
+
+
+def test_equal_size_rows_share_one_sample_size() -> None:
+    rows = equal_size_rows(_random_set(10, 40, 7), _random_set(100, 40, 8), motifs=False, paper_metrics=False)
+    assert list(rows) == ["generated", "real_vs_real", "shuffled_vs_real"]
+    assert {(r["n_generated"], r["n_reference"]) for r in rows.values()} == {(10.0, 10.0)}
+    small = equal_size_rows(_random_set(30, 40, 7), _random_set(20, 40, 8), motifs=False, paper_metrics=False)
+    assert {(r["n_generated"], r["n_reference"]) for r in small.values()} == {(10.0, 10.0)}
+    with pytest.raises(ValueError, match="reference values at 11 sequences per side need 22 reference sequences"):
+        reference_values(_random_set(20, 40, 8), size=11)
+
+
+def test_metric_directions() -> None:
+    keys = ("kmer_js_4", "motif_kl", "own_class_fraction_mean", "diversity", "n_generated")
+    assert [metric_direction(k) for k in keys] == ["lower", "lower", "higher", "near real", ""]
+
+
+def test_own_class_fraction_beside_chance() -> None:
+    def oracle(seqs):  # class 0 = starts with A, class 1 = anything else, class 2 never
+        return np.array([[1.0, 0.0, 0.0] if s[0] == "A" else [0.0, 1.0, 0.0] for s in seqs])
+
+    res = own_class_fraction({"a": ["AC", "AG", "CC", "AT"], "b": ["CA", "GA"]}, oracle, ["a", "b", "c"])
+    assert res == {"own_class_fraction[a]": 0.75, "own_class_fraction[b]": 1.0, "own_class_fraction_mean": 0.875,
+                   "chance_rate": 1 / 3}
+    with pytest.raises(ValueError, match=r"^class 'z' is not an oracle class; oracle classes: a, b, c$"):
+        own_class_fraction({"z": ["AC"]}, oracle, ["a", "b", "c"])

@@ -112,8 +112,9 @@ class DatasetOptions:
     data_dir: str | None = option(None, help="root for gue/gue_plus tasks (else $KAN_GENOMICS_GUE_ROOT), "
                                              "or the DNA-Diffusion CSV")
     dataset_option: list[str] = option(default_factory=list, metavar="KEY=VALUE", argparse={"action": "append"},
-                                       help="extra loader option, e.g. difficulty=0.3 or n_train=5000 for "
-                                            "'synthetic' (repeatable)")
+                                       help="extra loader option (repeatable): label_column=<col> / "
+                                            "sequence_column=<col> name a table's columns, label_map={...} fixes "
+                                            "class ids; difficulty=0.3 or n_train=5000 for 'synthetic'")
     max_train: int | None = option(None, help="subsample the training split to at most N rows")
     max_eval: int | None = option(None, help="subsample validation/test to at most N rows")
 
@@ -151,7 +152,7 @@ def parse_kv(items: list[str]) -> dict[str, Any]:
 
 
 def setup_runtime(args: argparse.Namespace) -> None:
-    """Apply --threads and quiet noisy library progress bars."""
+    """Apply --threads and quiet noisy library progress bars (never transformers' warnings)."""
     import torch
 
     if getattr(args, "threads", None):
@@ -166,19 +167,22 @@ def setup_runtime(args: argparse.Namespace) -> None:
     try:
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()  # the verbosity stays: transformers' load report must show
     except ImportError:
         pass
 
 
-def load_dataset_from_args(args: argparse.Namespace, print_summary: bool = True):
-    """Load (and optionally summarise) the dataset named by the data arguments."""
+def load_dataset_from_args(args: argparse.Namespace, print_summary: bool = True,
+                           full_rows: dict[str, int] | None = None):
+    """Load (and optionally summarise) the dataset named by the data arguments; `full_rows`, when given, is
+    filled with the rows per split before --max-train / --max-eval subsampling (for the model card)."""
     from ..data.loading import load_genomic_dataset
     from ..data.protocols import subsample
     from ..data.summary import format_summary, summarize_dataset
 
     dd = load_genomic_dataset(args.dataset, data_dir=args.data_dir, **parse_kv(args.dataset_option))
+    if full_rows is not None:
+        full_rows.update({split: len(ds) for split, ds in dd.items()})
     dd = subsample(dd, args.max_train, args.max_eval, seed=getattr(args, "seed", 0))
     if print_summary:
         print(format_summary(summarize_dataset(dd), args.dataset))

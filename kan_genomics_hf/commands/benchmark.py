@@ -4,7 +4,12 @@ optional LKAN grid-size sweep and blocks-replaced ablation. Writes results.md / 
 Interrupted runs keep their results (runs.jsonl); rerunning the same command finishes the rest.
 
 Presets: --preset paper = the paper's settings (2M-parameter models, 10 epochs, batch 64, AdamW 5e-4,
-5 runs; use a GPU); --preset cpu = 50k-parameter models, 3 epochs, 3 seeds, training sets capped at 4,000."""
+5 runs; use a GPU); --preset cpu = 50k-parameter models, 3 epochs, 3 seeds, training sets capped at 4,000 (a
+plumbing check); --preset recommended = the configuration chosen on validation in
+bench_results/gue_recipe_search (kan_genomics_hf/training/presets.py), full training sets; --preset cpu-full =
+the recommended recipe sized for the six shared GUE tasks x 3 variants x 3 seeds in <= 2.5 h on 2 CPU cores
+(2 shards of 1 thread, see README): 200k parameters, 4 epochs, training sets capped at 20,000 rows (only tf_0 and
+prom_core_all are capped), full validation/test splits, early stopping patience 2."""
 from __future__ import annotations
 
 import argparse
@@ -78,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(err))
     notes = (f"Settings: size {cfg.size}, {cfg.epochs} epochs, batch {cfg.batch_size}, lr {cfg.learning_rate} "
              f"({cfg.scheduler}), {cfg.runs} {cfg.protocol}, training rows capped at {cfg.max_train}, "
-             f"validation/test capped at {cfg.max_eval}.")
+             f"validation/test capped at {cfg.max_eval}, mixed precision {cfg.mixed_precision}, early stopping "
+             f"patience {cfg.early_stopping_patience}, recipe {cfg.recipe or 'none'}, "
+             f"model overrides {cfg.config_overrides or 'none'}.")
     paths = write_reports(rows, cfg.output_dir, title="kan-genomics benchmark", notes=notes)
     print(paths["markdown"].read_text())
     print("written: " + ", ".join(str(p) for p in paths.values()))

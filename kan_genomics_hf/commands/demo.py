@@ -12,21 +12,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..modeling.configuration_legnet import VARIANTS
+from ..modeling.variants import VARIANTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="offline end-to-end demo on synthetic data (a few minutes on CPU)",
-                              description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--output-dir", default="kan-genomics-demo", help="where models, results and plots go")
-    p.add_argument("--size", default="50k", help="parameter preset shared by the three variants")
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--n-train", type=int, default=2400)
-    p.add_argument("--length", type=int, default=100, help="sequence length of the synthetic data")
-    p.add_argument("--difficulty", type=float, default=0.3, help="0 (easy) .. 1 (hard)")
-    p.add_argument("--seed", type=int, default=0)
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--output-dir", default="kan-genomics-demo", help="where models, results and plots go (default: kan-genomics-demo)")
+    p.add_argument("--size", default="50k", help="parameter preset shared by the three variants (default: 50k)")
+    p.add_argument("--epochs", type=int, default=5, help="training epochs per model (default: 5)")
+    p.add_argument("--n-train", type=int, default=2400, help="synthetic training rows (default: 2400)")
+    p.add_argument("--length", type=int, default=100, help="sequence length of the synthetic data in bases (default: 100)")
+    p.add_argument("--difficulty", type=float, default=0.3, help="task difficulty, 0 (easy) .. 1 (hard) (default: 0.3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and of every model (default: 0)")
     p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (1 is fastest on a shared machine; raise it on an idle one)")
+                   help="torch CPU threads (1 is fastest on a shared machine; raise it on an idle one) (default: 1)")
     p.add_argument("--quick", action="store_true", help="tiny run (for smoke tests): 320 training rows, 1 epoch")
     p.set_defaults(func=run)
 

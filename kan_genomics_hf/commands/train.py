@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from ..modeling.configuration_legnet import VARIANTS
+from ..modeling.variants import VARIANTS
 from ..training.config import ClassifierTrainingConfig, option
+from ..training.presets import TRAIN_PRESETS
 from ._common import (
     DatasetOptions,
     RuntimeOptions,
@@ -32,10 +33,21 @@ class ModelOptions:
     baselines: bool = option(True, help="the GC-only and k-mer LR baselines (--no-baselines to skip them)")
 
 
+@dataclass
+class PresetOptions:
+    """A named configuration (training/presets.py) under the explicit flags."""
+
+    preset: str | None = option(None, choices=tuple(TRAIN_PRESETS),
+                                help="recommended: the configuration chosen on validation in "
+                                     "bench_results/gue_recipe_search (model options + recipe); explicit flags "
+                                     "and --config entries override it")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """All train options (shared with scripts/train_classifier.py), derived from the dataclasses."""
     add_dataclass_arguments(p, DatasetOptions, "data")
     add_dataclass_arguments(p, ModelOptions, "model")
+    add_dataclass_arguments(p, PresetOptions, "preset")
     add_dataclass_arguments(p, ClassifierTrainingConfig, "training")
     add_dataclass_arguments(p, RuntimeOptions, "runtime")
 
@@ -72,16 +84,20 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.baselines import run_baselines
     from ..hub.push import PushToHubError
     from ..modeling.tokenization_dna import DNATokenizer
+    from ..training.checkpointing import RunError
+    from ..training.presets import apply_train_preset, field_defaults
     from ..training.trainer import NonFiniteLossError, train_classifier
 
     setup_runtime(args)
     try:
+        apply_train_preset(args, field_defaults(ModelOptions, ClassifierTrainingConfig))
         targs = dataclass_from_args(ClassifierTrainingConfig, args)
     except ValueError as err:
         return fail(str(err))
     is_main = _is_main_process()
     try:
-        dd = load_dataset_from_args(args, print_summary=is_main)
+        full_rows: dict[str, int] = {}
+        dd = load_dataset_from_args(args, print_summary=is_main, full_rows=full_rows)
     except (ValueError, FileNotFoundError, ConnectionError) as err:
         return fail(str(err))
     try:
@@ -92,11 +108,17 @@ def run(args: argparse.Namespace) -> int:
     if args.baselines and is_main:
         baselines = run_baselines(dd, seed=args.seed)
         for name, res in baselines.items():
-            print(f"classical baseline {name}: test MCC {res['metrics']['mcc']:.4f}")
+            print(f"classical baseline {name}: test MCC {res['metrics']['mcc']:.4f} (fit on {res['train_rows']:,} "
+                  f"training rows, scored on {res['test_rows']:,} test rows)")
     try:
-        result = train_classifier(model, DNATokenizer(), dd, targs, dataset_name=args.dataset, baselines=baselines)
-    except (NonFiniteLossError, PushToHubError, FileExistsError) as err:
+        result = train_classifier(model, DNATokenizer(), dd, targs, dataset_name=args.dataset, baselines=baselines,
+                                  full_rows=full_rows)
+    except (NonFiniteLossError, RunError, PushToHubError, FileExistsError) as err:
         return fail(str(err))
+    except OSError as err:
+        if err.errno != 28:  # ENOSPC: the disk filled up
+            raise
+        return fail(f"no space left on the device ({err.filename or args.output_dir}); free space and rerun with --resume")
     if is_main:
         print(json.dumps({"best_dir": result.best_dir, "best_epoch": result.best_epoch, "test": result.test,
                           "hub_url": result.hub_url}, indent=2))

@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 from ..training.config import DiffusionTrainingConfig
-from ._common import add_dataclass_arguments, dataclass_from_args, fail
+from ._common import add_dataclass_arguments, add_runtime_args, dataclass_from_args, fail, setup_runtime
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """All options of DiffusionTrainingConfig as command-line flags."""
+    """All options of DiffusionTrainingConfig as command-line flags, plus --threads."""
     add_dataclass_arguments(p, DiffusionTrainingConfig)
+    add_runtime_args(p)  # --cpu is the config's own flag, so this adds --threads
 
 
 def build_pipeline(unet: Any, cfg: DiffusionTrainingConfig) -> Any:
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         cfg = dataclass_from_args(DiffusionTrainingConfig, args)
     except ValueError as err:
         return fail(str(err))
+    setup_runtime(args)
     try:
         results = train_diffusion(cfg, build_pipeline)
     except (PushToHubError, FileExistsError) as err:

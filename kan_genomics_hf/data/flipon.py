@@ -9,6 +9,7 @@ Negatives, per `negatives=`:
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,20 @@ def build_flipon_dataset(
     max_tries: int = 2000,
 ):
     """Positives = `length`-bp windows centred on BED regions; negatives as chosen; returns a DatasetDict
-    (train/validation/test, stratified seeded split) with columns sequence, label, chrom, start, end, kind."""
+    (train/validation/test, stratified seeded split) with columns sequence, label, chrom, start, end, kind.
+
+    A region ending past its chromosome is an error (BED and genome disagree); regions on chromosomes
+    shorter than `length` or with too many N are skipped with one warning giving the counts."""
     import datasets
     from pyfaidx import Fasta
 
     if negatives not in NEGATIVE_KINDS:
         raise ValueError(f"negatives must be one of {NEGATIVE_KINDS}, got {negatives!r}")
+    if int(length) != length or length < 1:
+        raise ValueError(f"length must be a whole number of bp >= 1, got {length!r}; pass the window size, e.g. length=512")
+    if not (0 < test_fraction and 0 < validation_fraction and test_fraction + validation_fraction < 1):
+        raise ValueError(f"need 0 < test_fraction, 0 < validation_fraction and their sum < 1, got {test_fraction} "
+                         f"and {validation_fraction}")
     rng = np.random.default_rng(seed)
     genome = Fasta(str(genome_fasta), as_raw=True, sequence_always_upper=True)
     sizes = {name: len(genome[name]) for name in genome.keys()}
@@ -50,20 +59,31 @@ def build_flipon_dataset(
         for k, v in zip(rows, (seq, label, chrom, start, end, kind)):
             rows[k].append(v)
 
-    for chrom, s, e in read_bed(bed):
+    skipped: dict[str, int] = {}
+    for number, (chrom, s, e) in enumerate(read_bed(bed), 1):
         if chrom not in sizes:
             raise ValueError(f"BED chromosome {chrom!r} is not in {genome_fasta} (has {', '.join(list(sizes)[:5])}...)")
-        centre = (s + e) // 2
-        start = max(0, min(centre - length // 2, sizes[chrom] - length))
+        if e > sizes[chrom]:
+            raise ValueError(f"{bed}: region {number} ({chrom}:{s}-{e}) ends past the end of {chrom} "
+                             f"({sizes[chrom]} bp in {genome_fasta}); fix that line or use the genome the BED was made on")
         if sizes[chrom] < length:
+            reason = f"on chromosomes shorter than {length} bp ({chrom})"
+            skipped[reason] = skipped.get(reason, 0) + 1
             continue
+        start = max(0, min((s + e) // 2 - length // 2, sizes[chrom] - length))
         seq = str(genome[chrom][start:start + length])
         if seq.count("N") > max_n_fraction * length:
+            reason = f"with more than {max_n_fraction:.0%} N"
+            skipped[reason] = skipped.get(reason, 0) + 1
             continue
         positives.setdefault(chrom, []).append((start, start + length))
         add(seq, 1, chrom, start, start + length, "positive")
+    report = "; ".join(f"{n} region(s) {why}" for why, n in skipped.items())
     if not rows["sequence"]:
-        raise ValueError(f"no usable positive windows of {length} bp from {bed}")
+        raise ValueError(f"no usable positive windows of {length} bp from {bed}: skipped {report}")
+    if skipped:
+        warnings.warn(f"build_flipon_dataset: skipped {report} of {bed}; {len(rows['sequence'])} positives kept",
+                      stacklevel=2)
 
     def overlaps(chrom, a, b):
         return any(a < pe and ps < b for ps, pe in positives.get(chrom, ()))
@@ -101,9 +121,13 @@ def build_flipon_dataset(
         "sequence": datasets.Value("string"), "label": datasets.ClassLabel(names=["negative", "positive"]),
         "chrom": datasets.Value("string"), "start": datasets.Value("int64"), "end": datasets.Value("int64"),
         "kind": datasets.Value("string")}))
-    first = ds.train_test_split(test_size=test_fraction, seed=seed, stratify_by_column="label")
-    second = first["train"].train_test_split(test_size=validation_fraction / (1 - test_fraction), seed=seed + 1,
-                                             stratify_by_column="label")
+    try:
+        first = ds.train_test_split(test_size=test_fraction, seed=seed, stratify_by_column="label")
+        second = first["train"].train_test_split(test_size=validation_fraction / (1 - test_fraction), seed=seed + 1,
+                                                 stratify_by_column="label")
+    except ValueError as err:
+        raise ValueError(f"{len(ds)} windows from {bed} are too few for stratified test/validation splits "
+                         f"({str(err).splitlines()[0]}); add BED regions or raise the fractions") from None
     return datasets.DatasetDict({"train": second["train"], "validation": second["test"], "test": first["test"]})
 
 

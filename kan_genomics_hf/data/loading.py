@@ -68,7 +68,9 @@ def load_genomic_dataset(name_or_path: str | os.PathLike, data_dir: str | os.Pat
     """Load a dataset by short name or path as a DatasetDict(train/validation/test) with sequence/label.
 
     Options: `seed` (validation split seed, default 42), `validation_fraction` (0.1), `sequence_column`,
-    `label_column`; "synthetic" takes the arguments of `load_synthetic`; "dnadiffusion" takes
+    `label_column`, `label_map` ({name: id} or a list of names: the declared classes), `problem_type`
+    ('regression' keeps numeric targets; otherwise labels must be integer ids 0..K-1 or strings, the same
+    classes in every split); "synthetic" takes the arguments of `load_synthetic`; "dnadiffusion" takes
     `validation_chromosomes` / `test_chromosomes`."""
     name = str(name_or_path)
     if name == "synthetic" or name.startswith("synthetic:"):
@@ -108,9 +110,11 @@ def _standardise(ds, sequence_column: str | None = None, label_column: str | Non
     seq_col = sequence_column or next((c for c in SEQUENCE_COLUMNS if c in cols), None)
     lab_col = label_column or next((c for c in LABEL_COLUMNS if c in cols), None)
     if seq_col is None or seq_col not in cols:
-        raise ValueError(f"{where}: no sequence column (looked for {', '.join(SEQUENCE_COLUMNS)}); columns are {cols}")
+        raise ValueError(f"{where}: no sequence column (looked for {', '.join(SEQUENCE_COLUMNS)}); columns are {cols}; "
+                         "name it with sequence_column=<column> (CLI: --dataset-option sequence_column=<column>)")
     if lab_col is None or lab_col not in cols:
-        raise ValueError(f"{where}: no label column (looked for {', '.join(LABEL_COLUMNS)}); columns are {cols}")
+        raise ValueError(f"{where}: no label column (looked for {', '.join(LABEL_COLUMNS)}); columns are {cols}; "
+                         "name it with label_column=<column> (CLI: --dataset-option label_column=<column>)")
     if seq_col != "sequence":
         if "sequence" in cols:
             ds = ds.remove_columns("sequence")
@@ -119,42 +123,161 @@ def _standardise(ds, sequence_column: str | None = None, label_column: str | Non
         if "label" in ds.column_names:
             ds = ds.remove_columns("label")
         ds = ds.rename_column(lab_col, "label")
+    empty = [i for i, seq in enumerate(ds["sequence"]) if not isinstance(seq, str) or not seq.strip()]
+    if empty:
+        raise ValueError(f"{where}: row {empty[0]} has no sequence (an empty or NaN '{seq_col}' cell; {len(empty)} "
+                         "rows in all); fill or drop those rows")
     return ds
 
 
-def _encode_labels(dd, where: str):
-    """Map string labels to ClassLabel ids (sorted names) and make integer labels int64, consistently across splits."""
+LABEL_HELP = ("declare labels with label_column=<column> (a table), label_map={'neg': 0, 'pos': 1} "
+              "(names -> ids 0..K-1, the same in every split) or, in FASTA, '>id label=X' headers or one file per class")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _label_kind(values: list[Any], split: str, where: str) -> str:
+    """'int', 'float' (some value not integral) or 'str' for one split's labels; mixed kinds are an error."""
+    missing = [i for i, v in enumerate(values) if v is None or (_is_number(v) and np.isnan(v))]
+    if missing:
+        raise ValueError(f"{where} [{split}]: row {missing[0]} has no label ({len(missing)} rows in all); fill or "
+                         "drop those rows")
+    numbers = [v for v in values if _is_number(v)]
+    if numbers and len(numbers) < len(values):
+        text = next(v for v in values if not _is_number(v))
+        raise ValueError(f"{where} [{split}]: labels mix numbers ({numbers[0]!r}) and text ({text!r}); {LABEL_HELP}")
+    if not numbers:
+        return "str"
+    odd = next((v for v in numbers if not float(v).is_integer()), None)
+    if odd is not None:
+        raise ValueError(f"{where} [{split}]: label {odd!r} is not an integer class id; class labels are integers "
+                         f"0..K-1 or strings ({LABEL_HELP}); for a continuous target pass problem_type='regression'")
+    return "int"
+
+
+def _label_key(v: Any) -> str:
+    return str(int(v)) if _is_number(v) else str(v)
+
+
+def _declared_names(label_map: Any, where: str) -> list[str]:
+    """Class names by id from label_map: {name: id} with ids 0..K-1, or a list of names."""
+    if isinstance(label_map, (list, tuple)):
+        names = [str(n) for n in label_map]
+    elif isinstance(label_map, Mapping):
+        ids = sorted(label_map.values()) if all(_is_number(i) for i in label_map.values()) else None
+        if ids != list(range(len(label_map))):
+            raise ValueError(f"{where}: label_map ids must be 0..{len(label_map) - 1}, got {label_map}")
+        names = [str(n) for n, _ in sorted(label_map.items(), key=lambda kv: kv[1])]
+    else:
+        raise ValueError(f"{where}: label_map must be a {{name: id}} mapping or a list of names, got {label_map!r}")
+    if len(set(names)) != len(names) or len(names) < 2:
+        raise ValueError(f"{where}: label_map needs at least two distinct names, got {names}")
+    return names
+
+
+def _inferred_names(values: dict[str, list[Any]], where: str) -> list[str]:
+    """Class names by id from the train labels: integer ids 0..K-1 or the sorted set of string labels."""
+    kinds = {split: _label_kind(v, split, where) for split, v in values.items()}
+    if len(set(kinds.values())) > 1:
+        shown = ", ".join(f"{k} in {split}" for split, k in kinds.items())
+        raise ValueError(f"{where}: label kinds differ between splits ({shown.replace('int', 'integers').replace('str', 'strings')}); "
+                         f"use one kind in every split, or {LABEL_HELP}")
+    train = values["train"]
+    if kinds["train"] == "str":
+        return sorted({str(v) for v in train})
+    ids = sorted({int(v) for v in train})
+    if ids[0] < 0:
+        raise ValueError(f"{where} [train]: class ids must be >= 0, found {ids[0]}; {LABEL_HELP}")
+    empty = sorted(set(range(ids[-1] + 1)) - set(ids))
+    if empty:
+        raise ValueError(f"{where} [train]: class ids must be 0..K-1 but {empty} have no rows (found {ids[:10]}); "
+                         f"relabel them, or {LABEL_HELP}")
+    return [str(i) for i in ids]
+
+
+def _check_classes(names: list[str], values: dict[str, list[str]], where: str) -> None:
+    """Every class has train rows; validation/test hold no class unknown to train."""
+    empty = sorted(set(names) - set(values["train"]))
+    if empty:
+        raise ValueError(f"{where} [train]: class(es) {empty} have no rows; drop them from the labels or {LABEL_HELP}")
+    for split, vals in values.items():
+        unknown = sorted(set(vals) - set(names))
+        if unknown:
+            where_from = "label_map" if split == "train" else "train"
+            raise ValueError(f"{where} [{split}]: label(s) {unknown[:10]} are not in {where_from} (classes: "
+                             f"{names[:10]}); fix those rows or {LABEL_HELP}")
+
+
+def _regression_labels(dd, where: str):
     import datasets
 
-    first = next(iter(dd.values()))
-    feature = first.features["label"]
-    if isinstance(feature, datasets.ClassLabel):
+    out = {}
+    for split, ds in dd.items():
+        vals = list(ds["label"])
+        bad = next((i for i, v in enumerate(vals) if not _is_number(v) or not np.isfinite(v)), None)
+        if bad is not None:
+            raise ValueError(f"{where} [{split}]: regression target in row {bad} is {vals[bad]!r}, not a finite number")
+        features = ds.features.copy()
+        features["label"] = datasets.Value("float32")
+        out[split] = ds.cast(features)
+    return datasets.DatasetDict(out)
+
+
+def _encode_labels(dd, where: str, label_map: Any = None, problem_type: str | None = None):
+    """Class labels as one ClassLabel (ids 0..K-1, the same mapping in every split), validated (see
+    `_inferred_names` / `_check_classes`); regression targets as float32 only for problem_type='regression'."""
+    import datasets
+
+    if problem_type == "regression":
+        return _regression_labels(dd, where)
+    if problem_type not in (None, "single_label_classification"):
+        raise ValueError(f"{where}: problem_type must be 'single_label_classification' or 'regression', got {problem_type!r}")
+    feature = next(iter(dd.values())).features["label"]
+    if isinstance(feature, datasets.ClassLabel) and label_map is None:
+        names = list(feature.names)
+        values = {k: [names[i] if 0 <= i < len(names) else str(i) for i in v["label"]] for k, v in dd.items()}
+        _check_classes(names, values, where)
         return dd
-    values = sorted({v for split in dd.values() for v in split["label"]}, key=lambda v: (str(type(v)), v))
-    if any(v is None for v in values):
-        raise ValueError(f"{where}: some rows have no label")
-    if all(isinstance(v, (int, np.integer)) or (isinstance(v, float) and float(v).is_integer()) for v in values):
-        ints = sorted(int(v) for v in values)
-        if ints[0] < 0:
-            raise ValueError(f"{where}: labels must be >= 0, found {ints[0]}")
-        names = [str(i) for i in range(ints[-1] + 1)]
-        mapping = None
+    raw = {k: list(v["label"]) for k, v in dd.items()}
+    if label_map is not None:
+        for split, vals in raw.items():
+            _label_kind(vals, split, where)  # missing labels
+        names = _declared_names(label_map, where)
     else:
-        names = [str(v) for v in values]
-        mapping = {v: i for i, v in enumerate(values)}
-    features = first.features.copy()
-    features["label"] = datasets.ClassLabel(names=names)
+        names = _inferred_names(raw, where)
+    keys = {k: [_label_key(v) for v in vals] for k, vals in raw.items()}
+    _check_classes(names, keys, where)
+    index = {n: i for i, n in enumerate(names)}
+    out = {}
+    for split, ds in dd.items():
+        features = ds.features.copy()
+        features["label"] = datasets.ClassLabel(names=names)
+        out[split] = ds.remove_columns("label").add_column("label", [index[k] for k in keys[split]]).cast(features)
+    return datasets.DatasetDict(out)
 
-    def fix(batch):
-        batch["label"] = [mapping[v] if mapping else int(v) for v in batch["label"]]
-        return batch
 
-    return datasets.DatasetDict({k: v.map(fix, batched=True, features=features) for k, v in dd.items()})
+def dataset_fingerprint(dd) -> dict[str, Any]:
+    """Label names and per split the row count and a SHA-256 (16 hex digits) of its sequences and labels,
+    so a resume can tell another dataset (or another subsample of it) from the one a checkpoint saw."""
+    import hashlib
+
+    splits = {}
+    for split, ds in dd.items():
+        h = hashlib.sha256()
+        for seq, label in zip(ds["sequence"], ds["label"]):
+            h.update(f"{seq}\t{label}\n".encode())
+        splits[split] = {"rows": len(ds), "sha256": h.hexdigest()[:16]}
+    feature = next(iter(dd.values())).features.get("label")
+    return {"labels": list(getattr(feature, "names", []) or []), "splits": splits}
 
 
 def _finalise(splits: Mapping[str, Any], where: str, seed: int = 42, validation_fraction: float = 0.1,
-              sequence_column: str | None = None, label_column: str | None = None):
-    """Standardise columns, add a seeded stratified validation split if missing, check test exists."""
+              sequence_column: str | None = None, label_column: str | None = None, label_map: Any = None,
+              problem_type: str | None = None):
+    """Standardise columns, validate the labels (`_encode_labels`), add seeded stratified validation/test
+    splits if missing."""
     import datasets
 
     splits = {SPLIT_ALIASES.get(str(k).lower(), str(k).lower()): v for k, v in splits.items()}
@@ -165,7 +288,7 @@ def _finalise(splits: Mapping[str, Any], where: str, seed: int = 42, validation_
         raise ValueError(f"{where}: no train split found (have {sorted(splits)})")
     dd = datasets.DatasetDict({k: _standardise(v, sequence_column, label_column, f"{where} [{k}]")
                                for k, v in splits.items()})
-    dd = _encode_labels(dd, where)
+    dd = _encode_labels(dd, where, label_map, problem_type)
     if "validation" not in dd:
         dd = _split_off(dd, "train", "validation", validation_fraction, seed)
     if "test" not in dd:
@@ -307,14 +430,27 @@ def load_dnadiffusion_table(path: str | os.PathLike, validation_chromosomes=("ch
     return dd
 
 
-def _label_from_header(header: str, path: Path) -> str:
-    for token in header.replace("|", " ").split():
-        if token.lower().startswith(("label=", "class=")):
+def _label_from_header(header: str, path: Path, number: int) -> str:
+    """The label of one FASTA header: '>id label=X' (or class=X), '>id|X', or '>id X' (exactly two words)."""
+    words = header.split()
+    for token in words:
+        if token.lower().startswith(("label=", "class=")) and token.split("=", 1)[1]:
             return token.split("=", 1)[1]
-    parts = header.replace("|", " ").split()
-    if len(parts) >= 2:
-        return parts[-1]
-    raise ValueError(f"{path}: header {header!r} has no label; use '>id label=1', '>id|1' or one file per class")
+    if words and "|" in words[0] and words[0].rsplit("|", 1)[1]:
+        return words[0].rsplit("|", 1)[1]
+    if len(words) == 2:
+        return words[1]
+    raise ValueError(f"{path}: record {number} header {header!r} carries no label ('>id label=X', '>id|X' or "
+                     "'>id X'); free-text descriptions are not read as labels. Write the label that way, use one "
+                     "FASTA file per class, or a table with label_column")
+
+
+def _check_header_labels(labels: list[str], path: Path) -> None:
+    """Header labels where nearly every record has its own value are descriptions, not classes."""
+    distinct = len(set(labels))
+    if distinct > max(10, len(labels) // 2):
+        raise ValueError(f"{path}: the header labels look like free text ({distinct} distinct values for "
+                         f"{len(labels)} records, e.g. {labels[0]!r}); {LABEL_HELP}")
 
 
 def load_fasta(path: str | os.PathLike, **kwargs: Any):
@@ -323,9 +459,10 @@ def load_fasta(path: str | os.PathLike, **kwargs: Any):
 
     path = Path(path)
     recs = read_fasta(path)
+    labels = [_label_from_header(r.description, path, n) for n, r in enumerate(recs, 1)]
+    _check_header_labels(labels, path)
     ds = datasets.Dataset.from_dict({"id": [r.id.split("|")[0] for r in recs],
-                                     "sequence": [r.sequence for r in recs],
-                                     "label": [_label_from_header(r.description, path) for r in recs]})
+                                     "sequence": [r.sequence for r in recs], "label": labels})
     return _finalise({"train": ds}, str(path), **kwargs)
 
 

@@ -72,11 +72,13 @@ def kmer_baseline(train, validation, test, ks: Sequence[int] = (4, 5, 6), seed: 
 
 
 def run_baselines(dd, seed: int = 0, ks: Sequence[int] = (4, 5, 6), max_train: int | None = None) -> dict[str, dict[str, Any]]:
-    """Both baselines on a DatasetDict (fit on train, k chosen on validation, scored on test)."""
+    """Both baselines on a DatasetDict (fit on train, k chosen on validation, scored on test); each entry
+    also records `train_rows` / `test_rows`, the rows it was fit and scored on."""
     train = dd["train"]
     if max_train is not None and len(train) > max_train:
         train = train.shuffle(seed=seed).select(range(max_train))
     gc = gc_baseline(train, dd["test"], seed)
     km = kmer_baseline(train, dd["validation"], dd["test"], ks=ks, seed=seed)
-    return {"gc_content": {"metrics": gc["metrics"], "params": gc["params"]},
-            "kmer_lr": {"metrics": km["metrics"], "params": km["params"], "k": km["k"]}}
+    rows = {"train_rows": len(train), "test_rows": len(dd["test"])}  # what each baseline was fit / scored on
+    return {"gc_content": {"metrics": gc["metrics"], "params": gc["params"], **rows},
+            "kmer_lr": {"metrics": km["metrics"], "params": km["params"], "k": km["k"], **rows}}

@@ -31,6 +31,18 @@ Oracle = Callable[[Sequence[str]], np.ndarray] | tuple | str | os.PathLike
 DEFAULT_JASPAR_RELEASE = "JASPAR2024"
 LOWER_IS_BETTER = ("kmer_js_", "motif_kl", "gc_wasserstein", "motif_count_wasserstein", "oracle_mse",
                    "oracle_score_wasserstein")
+HIGHER_IS_BETTER = ("oracle_target_fraction", "oracle_target_prob", "own_class_fraction")
+
+
+def metric_direction(key: str) -> str:
+    """'lower', 'higher', 'near real' (descriptive: compare with the real-vs-real row) or '' (a sample size)."""
+    if key.startswith("n_"):
+        return ""
+    if key.startswith(LOWER_IS_BETTER):
+        return "lower"
+    if key.startswith(HIGHER_IS_BETTER):
+        return "higher"
+    return "near real"
 
 
 # ----------------------------------------------------------------------------------------- inputs
@@ -365,19 +377,72 @@ def evaluate_generation(
     return res
 
 
-def reference_values(reference: Sequence[str], seed: int = 0, **kwargs: Any) -> dict[str, dict[str, float]]:
-    """Floor and ceiling for every metric: the reference split in two random halves (real-vs-real), and the
-    first half nucleotide-shuffled against the second (shuffled-vs-real)."""
+def _subsample(seqs: Sequence[str], n: int, rng: np.random.Generator) -> list[str]:
+    seqs = list(seqs)
+    return seqs if len(seqs) <= n else [seqs[i] for i in np.sort(rng.choice(len(seqs), n, replace=False))]
+
+
+def reference_values(reference: Sequence[str], seed: int = 0, size: int | None = None,
+                     **kwargs: Any) -> dict[str, dict[str, float]]:
+    """Floor and ceiling for every metric at `size` sequences per side (default: half the reference): two
+    disjoint random subsets of the reference (real-vs-real), and the first nucleotide-shuffled against the
+    second (shuffled-vs-real)."""
     ref = list(reference)
-    if len(ref) < 4:
-        raise ValueError(f"reference values need at least 4 reference sequences, got {len(ref)}")
+    size = len(ref) // 2 if size is None else int(size)
+    if size < 2 or 2 * size > len(ref):
+        raise ValueError(f"reference values at {size} sequences per side need {max(4, 2 * size)} reference "
+                         f"sequences, got {len(ref)}; give more references or fewer generated sequences")
     perm = np.random.default_rng(seed).permutation(len(ref))
-    half = len(ref) // 2
-    a, b = [ref[i] for i in perm[:half]], [ref[i] for i in perm[half: 2 * half]]
+    a, b = [ref[i] for i in perm[:size]], [ref[i] for i in perm[size: 2 * size]]
     return {
         "real_vs_real": evaluate_generation(a, b, seed=seed, **kwargs),
         "shuffled_vs_real": evaluate_generation(shuffle_sequences(a, seed), b, seed=seed, **kwargs),
     }
+
+
+def equal_size_rows(generated: Sequence[str], reference: Sequence[str], references: bool = True, seed: int = 0,
+                    progress: bool = False, **kwargs: Any) -> dict[str, dict[str, float]]:
+    """Every row at one sample size n: generated (n) vs n references, and (with `references`) real-vs-real and
+    shuffled-vs-real at n vs n, so the divergences (which depend on n) compare. n = the generated count, or
+    less when the reference is too small (then the generated set is subsampled too); each row records n."""
+    from tqdm.auto import tqdm
+
+    gen, ref = list(generated), list(reference)
+    n = min(len(gen), len(ref) // 2 if references else len(ref))
+    if n < 2:
+        raise ValueError(f"equal-size evaluation needs >= 2 sequences per side, got {len(gen)} generated and "
+                         f"{len(ref)} reference sequences{' (half used for real-vs-real)' if references else ''}")
+    rng = np.random.default_rng(seed)
+    steps = ["generated"] + (["real_vs_real / shuffled_vs_real"] if references else [])
+    rows: dict[str, dict[str, float]] = {}
+    with tqdm(total=len(steps), desc=f"metrics at n={n}", disable=not progress) as bar:
+        rows["generated"] = evaluate_generation(_subsample(gen, n, rng), _subsample(ref, n, rng), seed=seed, **kwargs)
+        bar.update(1)
+        if references:
+            kwargs = {k: v for k, v in kwargs.items() if k not in ("train", "oracle", "target_class")}
+            rows.update(reference_values(ref, seed=seed, size=n, **kwargs))
+            bar.update(1)
+    return rows
+
+
+def own_class_fraction(generated_by_class: Mapping[str, Sequence[str]], oracle: Oracle,
+                       oracle_classes: Sequence[str]) -> dict[str, float]:
+    """Conditioning check: the fraction of the sequences generated for each class that the oracle (a classifier
+    trained on real data of the same classes, in the order `oracle_classes`) assigns to that class, their mean,
+    and the chance rate 1 / number of classes."""
+    predict = load_oracle(oracle)
+    classes = list(oracle_classes)
+    res: dict[str, float] = {}
+    for name, seqs in generated_by_class.items():
+        if name not in classes:
+            raise ValueError(f"class {name!r} is not an oracle class; oracle classes: {', '.join(classes)}")
+        probs = np.asarray(predict(list(seqs)))
+        if probs.ndim != 2 or probs.shape[1] != len(classes):
+            raise ValueError(f"oracle returned shape {probs.shape}; expected (n, {len(classes)}) for classes {classes}")
+        res[f"own_class_fraction[{name}]"] = float(np.mean(probs.argmax(1) == classes.index(name)))
+    res["own_class_fraction_mean"] = float(np.mean(list(res.values())))
+    res["chance_rate"] = 1.0 / len(classes)
+    return res
 
 
 # ----------------------------------------------------------------------------------------- plots / reports
@@ -395,23 +460,26 @@ def plot_generation_histograms(sets: Mapping[str, Sequence[str]], out_dir: str |
     codes = {k: _codes(v, k) for k, v in sets.items()}
     _, pwms, widths = load_jaspar_pwms(jaspar_release)
     panels = {
-        "gc_content": ("GC content", {k: gc_content(v) for k, v in sets.items()}),
-        "motif_hits": ("JASPAR motif hits per sequence",
+        "gc_content": ("GC content", "GC fraction of the sequence (0-1)", {k: gc_content(v) for k, v in sets.items()}),
+        "motif_hits": ("JASPAR motif hits", "motif hits per sequence (count, both strands)",
                        {k: motif_hits(c, pwms, widths, motif_threshold).sum(1) for k, c in codes.items()}),
-        "pairwise_edit": ("pairwise edit distance / L", {
+        "pairwise_edit": ("Diversity", "pairwise edit distance (fraction of the length)", {
             k: _pairwise_normalised_edit(_stack(c), _sample_pairs(len(c), 1000, 0), np.array([len(x) for x in c]))
             for k, c in codes.items()}),
     }
     paths = []
-    for key, (title, data) in panels.items():
-        fig, ax = plt.subplots(figsize=(5, 3.5))
+    for key, (title, xlabel, data) in panels.items():
+        fig, ax = plt.subplots(figsize=(5.5, 3.8))
         lo = min(float(np.min(v)) for v in data.values() if len(v))
         hi = max(float(np.max(v)) for v in data.values() if len(v))
         bins = np.linspace(lo, hi if hi > lo else lo + 1, 40)
-        for name, values in data.items():
-            ax.hist(values, bins=bins, alpha=0.45, density=True, label=name)
-        ax.set_xlabel(title)
-        ax.set_ylabel("density")
+        # outlines (no filled bars), so no series hides another; each series its own colour and dash
+        for i, (name, values) in enumerate(data.items()):
+            ax.hist(values, bins=bins, density=True, histtype="step", linewidth=1.6,
+                    linestyle=("-", "--", ":", "-.")[i % 4], label=f"{name} (n={len(values)})")
+        ax.set_title(f"{title}: {', '.join(data)}", fontsize=9)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("density (1 / x-unit)")
         ax.legend(fontsize=8)
         fig.tight_layout()
         path = out / f"{prefix}{key}_hist.png"
@@ -422,11 +490,12 @@ def plot_generation_histograms(sets: Mapping[str, Sequence[str]], out_dir: str |
 
 
 def metrics_markdown(rows: Mapping[str, Mapping[str, float]], keys: Sequence[str] | None = None) -> str:
-    """A Markdown table: one row per named result, one column per metric (4 significant digits)."""
+    """A Markdown table: one row per metric with its direction ("lower" / "higher" is better, or "near real":
+    compare with real-vs-real), one column per named result (4 significant digits)."""
     keys = list(keys or dict.fromkeys(k for r in rows.values() for k in r))
 
     def cell(v: Any) -> str:
         return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
 
-    body = [[name] + [cell(r.get(k)) for k in keys] for name, r in rows.items()]
-    return format_markdown_table(["set", *keys], body) + "\n"
+    body = [[k, metric_direction(k), *[cell(r.get(k)) for r in rows.values()]] for k in keys]
+    return format_markdown_table(["metric", "better", *rows], body) + "\n"

@@ -81,11 +81,14 @@ def _fmt(cell: dict[str, Any] | None, bold: bool) -> str:
 
 
 def markdown_table(agg: dict[str, dict[str, dict[str, Any]]], metric: str = "mcc") -> str:
-    """Datasets x models, metric x100 mean ± std, best cell per dataset in bold (classical included)."""
+    """Datasets x models, metric x100 mean ± std, best cell per dataset in bold (classical included) only when
+    every deep model of that dataset has at least two runs (a single seed names no winner)."""
     models = [m for m in (*DEEP, *CLASSICAL) if any(m in v for v in agg.values())]
     body = []
     for ds, cells in agg.items():
         best = max((c["mean"] for c in cells.values() if c["n"] and not math.isnan(c["mean"])), default=None)
+        if any(cells[m]["n"] < 2 for m in DEEP if m in cells):
+            best = None
         body.append([ds] + [_fmt(cells.get(m), best is not None and cells.get(m) is not None
                                  and cells[m]["n"] > 0 and cells[m]["mean"] == best) for m in models])
     lines = [format_markdown_table(["dataset"] + [COLUMN_NAMES[m] for m in models], body)]
@@ -109,6 +112,52 @@ def paper_comparison_table(agg: dict[str, dict[str, dict[str, Any]]], metric: st
     return format_markdown_table(header, body) if body else ""
 
 
+# two-sided 95 % Student-t quantiles by degrees of freedom (normal beyond the table)
+_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+         15: 2.131, 20: 2.086, 30: 2.042}
+
+
+def t_quantile_975(df: int) -> float:
+    """Two-sided 95 % t quantile for `df` degrees of freedom (the next smaller tabulated df beyond 10; 1.96
+    beyond 30)."""
+    if df < 1:
+        return float("nan")
+    if df > 30:
+        return 1.96
+    return _T975.get(df) or _T975[max(k for k in _T975 if k <= df)]
+
+
+def paired_differences(rows: Iterable[dict[str, Any]], a: str = "lkan", b: str = "baseline",
+                       metric: str = "mcc") -> dict[str, dict[str, Any]]:
+    """{dataset: {mean, std, n, lo, hi, wins}} of test-metric differences a - b (x100) over runs of the same
+    seed/fold, with a 95 % t interval."""
+    by: dict[tuple[str, str, str], float] = {}
+    for r in rows:
+        if r.get("kind") == "main" and r.get("test") and r["test"].get(metric) is not None:
+            by[(r["dataset"], r["variant"], str(r.get("run")))] = 100 * r["test"][metric]
+    out: dict[str, dict[str, Any]] = {}
+    for ds in dict.fromkeys(k[0] for k in by):
+        diffs = [by[(ds, a, run)] - by[(ds, b, run)] for (d, v, run) in by if d == ds and v == a and (ds, b, run) in by]
+        if not diffs:
+            continue
+        mean = float(np.mean(diffs))
+        std = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else float("nan")
+        half = t_quantile_975(len(diffs) - 1) * std / math.sqrt(len(diffs)) if len(diffs) > 1 else float("nan")
+        out[ds] = {"mean": mean, "std": std, "n": len(diffs), "lo": mean - half, "hi": mean + half,
+                   "wins": sum(d > 0 for d in diffs)}
+    return out
+
+
+def paired_difference_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown: LKAN - baseline (and CKAN - baseline) test MCC x100 per dataset, paired by run."""
+    body = [[ds, f"{a} − baseline", d["n"], f"{d['mean']:+.1f}", f"{d['std']:.1f}",
+             f"[{d['lo']:+.1f}, {d['hi']:+.1f}]", f"{d['wins']}/{d['n']}"]
+            for a in ("lkan", "ckan") for ds, d in paired_differences(rows, a, "baseline").items()]
+    header = ["dataset", "pair", "runs", "mean diff", "std", "95 % interval", "runs won"]
+    return format_markdown_table(header, body, ["left", "left", "right", "right", "right", "left", "right"]) \
+        if body else ""
+
+
 def write_reports(rows: list[dict[str, Any]], output_dir: str | Path, title: str = "Benchmark",
                   notes: str = "") -> dict[str, Path]:
     """Write results.md, results.csv, results.json and PNG plots into `output_dir`; return their paths."""
@@ -118,6 +167,10 @@ def write_reports(rows: list[dict[str, Any]], output_dir: str | Path, title: str
     paths: dict[str, Path] = {}
     md = [f"# {title}", "", "Test MCC × 100, mean ± std over runs; best per dataset in bold "
           "(classical baselines included).", "", markdown_table(agg)]
+    paired = paired_difference_table(rows)
+    if paired:
+        md += ["", "## Paired differences to the baseline (same seed / fold; test MCC × 100, 95 % t interval)", "",
+               paired]
     cmp = paper_comparison_table(agg)
     if cmp:
         md += ["", "## Beside the paper (Table 3, GUE) and DNABERT-2", "",
@@ -175,50 +228,125 @@ def save_figure(fig: Any, path: Path) -> Path:
     return path
 
 
-def write_plots(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
-    """PNG plots: MCC vs params and vs FLOPs per variant; grid size vs params and step time; ablation."""
+def write_plots(rows: list[dict[str, Any]], out: Path,
+                descriptions: dict[str, dict[str, str]] | None = None) -> dict[str, Path]:
+    """PNG plots, every one titled, with labelled axes and test MCC x 100 (as the tables): MCC per dataset x
+    variant (grouped bars) when the variants are of (nearly) equal size, else MCC vs parameters / FLOPs;
+    grid size vs parameters and step time; ablation. Error bars are the std over seeds where a point has
+    more than one. `descriptions`, if given, is filled with each plot's title and axis labels."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
+    mcc_label = "test MCC × 100"
     paths: dict[str, Path] = {}
+
+    def save(name: str, fig: Any, ax: Any, ylabel2: str | None = None) -> None:
+        if descriptions is not None:
+            descriptions[name] = {"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+                                  **({"ylabel2": ylabel2} if ylabel2 else {})}
+        paths[name] = save_figure(fig, out / f"{name}.png")
+
+    def mean_std(values: list[float]) -> tuple[float, float, int]:
+        arr = np.asarray(values, dtype=float)
+        return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, len(arr)
+
+    def seeds_note(counts: list[int]) -> str:
+        lo, hi = min(counts), max(counts)
+        if hi <= 1:
+            return "one seed, no error bars"
+        return f"mean ± std over {lo if lo == hi else f'{lo}–{hi}'} seeds"
+
     main = [r for r in rows if r.get("kind") == "main" and r.get("test")]
     colors = {"baseline": "tab:blue", "lkan": "tab:orange", "ckan": "tab:green"}
-    for key, label in (("params", "parameters"), ("flops", "FLOPs per sequence")):
+    variants = [v for v in DEEP if any(r["variant"] == v for r in main)]
+    datasets = list(dict.fromkeys(str(r.get("dataset", "")) for r in main))
+
+    def nearly_equal(key: str) -> bool:
+        vals = [float(r[key]) for r in main if r.get(key)]
+        return bool(vals) and max(vals) <= 1.05 * min(vals)
+
+    if main and nearly_equal("params"):  # equal-size benchmark: a size axis carries no information
+        fig, ax = plt.subplots(figsize=(max(5.0, 1.4 * len(datasets) + 2), 4))
+        width = 0.8 / max(1, len(variants))
+        counts = []
+        for j, v in enumerate(variants):
+            stats = [mean_std([100 * r["test"]["mcc"] for r in main if r["variant"] == v
+                               and str(r.get("dataset", "")) == d]) if any(
+                r["variant"] == v and str(r.get("dataset", "")) == d for r in main) else (np.nan, 0.0, 0)
+                for d in datasets]
+            counts += [n for _, _, n in stats if n]
+            xs = np.arange(len(datasets)) + (j - (len(variants) - 1) / 2) * width
+            ax.bar(xs, [m for m, _, _ in stats], width, yerr=[sd for _, sd, _ in stats], capsize=3, label=v,
+                   color=colors.get(v))
+        params = [float(r["params"]) for r in main]
+        ax.set_xticks(np.arange(len(datasets)))
+        ax.set_xticklabels(datasets, rotation=30 if len(datasets) > 3 else 0, ha="right" if len(datasets) > 3
+                           else "center")
+        ax.set_xlabel("dataset")
+        ax.set_ylabel(mcc_label)
+        ax.axhline(0, color="0.5", lw=0.6)
+        ax.legend(title="variant", fontsize=8)
+        ax.set_title(f"Test MCC by dataset and variant (~{np.mean(params):,.0f} parameters each; "
+                     f"{seeds_note(counts or [1])})", fontsize=9)
+        save("mcc_by_variant", fig, ax)
+    for key, label in (("params", "parameters (count)"), ("flops", "FLOPs per sequence")):
         pts = [r for r in main if r.get(key)]
-        if not pts:
+        if not pts or nearly_equal(key):
             continue
         fig, ax = plt.subplots(figsize=(5, 4))
-        for v in DEEP:
-            xs = [r[key] for r in pts if r["variant"] == v]
-            ys = [100 * r["test"]["mcc"] for r in pts if r["variant"] == v]
-            if xs:
-                ax.scatter(xs, ys, label=v, color=colors[v], alpha=0.7)
-        ax.set_xscale("log")
+        counts = []
+        for v in variants:
+            groups: dict[Any, list[dict[str, Any]]] = {}
+            for r in pts:
+                if r["variant"] == v:
+                    groups.setdefault((r.get("dataset"), r[key]), []).append(r)
+            if not groups:
+                continue
+            stats = [(x, *mean_std([100 * r["test"]["mcc"] for r in g])) for (_, x), g in groups.items()]
+            counts += [n for *_, n in stats]
+            ax.errorbar([x for x, *_ in stats], [m for _, m, _, _ in stats], yerr=[sd for _, _, sd, _ in stats],
+                        fmt="o", capsize=3, label=v, color=colors.get(v), alpha=0.8)
+        xs = [float(r[key]) for r in pts]
+        if max(xs) >= 10 * min(xs):
+            ax.set_xscale("log")
+        else:
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
+            ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.set_xlabel(label)
-        ax.set_ylabel("test MCC ×100")
-        ax.legend()
-        ax.set_title(f"MCC vs {label}")
-        paths[f"mcc_vs_{key}"] = save_figure(fig, out / f"mcc_vs_{key}.png")
+        ax.set_ylabel(mcc_label)
+        ax.legend(title="variant", fontsize=8)
+        ax.set_title(f"Test MCC vs {label.split(' (')[0]} ({seeds_note(counts)})", fontsize=9)
+        save(f"mcc_vs_{key}", fig, ax)
     grid = sorted((r for r in rows if r.get("kind") == "grid"), key=lambda r: r["grid_size"])
     if grid:
         fig, ax1 = plt.subplots(figsize=(5, 4))
         g = [r["grid_size"] for r in grid]
-        ax1.plot(g, [r["params"] for r in grid], "o-", color="tab:orange", label="parameters")
-        ax1.set_xlabel("KAN grid size")
-        ax1.set_ylabel("parameters")
+        h1 = ax1.plot(g, [r["params"] for r in grid], "o-", color="tab:orange", label="parameters")
+        ax1.set_xlabel("KAN grid size (intervals)")
+        ax1.set_ylabel("parameters (count)")
+        ax1.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax2 = ax1.twinx()
-        ax2.plot(g, [r["seconds_per_step"] for r in grid], "s--", color="tab:gray", label="s / step")
-        ax2.set_ylabel("seconds per training step")
-        ax1.set_title("Grid size vs parameters and step time")
-        paths["grid_size"] = save_figure(fig, out / "grid_size.png")
-    abl = sorted((r for r in rows if r.get("kind") == "ablation"), key=lambda r: r["blocks_replaced"])
+        h2 = ax2.plot(g, [r["seconds_per_step"] for r in grid], "s--", color="tab:gray", label="time per step")
+        ax2.set_ylabel("training step time (s)")
+        ax1.legend(h1 + h2, [h.get_label() for h in h1 + h2], fontsize=8, loc="upper left")
+        ax1.set_title("KAN grid size vs parameters and training step time", fontsize=9)
+        save("grid_size", fig, ax1, ylabel2=ax2.get_ylabel())
+    abl = [r for r in rows if r.get("kind") == "ablation" and r.get("test")]
     if abl:
         fig, ax = plt.subplots(figsize=(5, 4))
-        ax.plot([r["blocks_replaced"] for r in abl], [100 * r["test"]["mcc"] for r in abl], "o-")
-        ax.set_xlabel("stages with KAN squeeze-excitation")
-        ax.set_ylabel("test MCC ×100")
-        ax.set_title("Blocks-replaced ablation")
-        paths["ablation"] = save_figure(fig, out / "ablation.png")
+        by_blocks: dict[int, list[float]] = {}
+        for r in abl:
+            by_blocks.setdefault(int(r["blocks_replaced"]), []).append(100 * r["test"]["mcc"])
+        keys = sorted(by_blocks)
+        stats = [mean_std(by_blocks[k]) for k in keys]
+        ax.errorbar(keys, [m for m, _, _ in stats], yerr=[sd for _, sd, _ in stats], fmt="o-", capsize=3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("stages with KAN squeeze-excitation (count)")
+        ax.set_ylabel(mcc_label)
+        ax.set_title(f"Blocks-replaced ablation ({seeds_note([n for *_, n in stats])})", fontsize=9)
+        save("ablation", fig, ax)
     return paths

@@ -15,17 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from ..data.protocols import PROTOCOLS, protocol_runs, subsample
-from ..models.factory import VARIANTS
+from ..modeling.variants import VARIANTS
 from ..training.config import MIXED_PRECISION, SCHEDULERS, option
+from ..training.presets import RECOMMENDED_BENCHMARK
 
+_PLAIN = dict(early_stopping_patience=3, mixed_precision="no", recipe={}, config_overrides={})
 PRESETS: dict[str, dict[str, Any]] = {
     "default": dict(size="200k", epochs=10, batch_size=64, learning_rate=5e-4, scheduler="constant", runs=3,
-                    max_train=None, max_eval=None),
+                    max_train=None, max_eval=None, **_PLAIN),
     "paper": dict(size="2M", epochs=10, batch_size=64, learning_rate=5e-4, scheduler="constant", runs=5,
-                  max_train=None, max_eval=None),
+                  max_train=None, max_eval=None, **_PLAIN),
     "cpu": dict(size="50k", epochs=3, batch_size=64, learning_rate=5e-3, scheduler="onecycle", runs=3,
-                max_train=4000, max_eval=1000),
+                max_train=4000, max_eval=1000, **_PLAIN),
+    # the configuration chosen on validation in bench_results/gue_recipe_search (training/presets.py)
+    "recommended": dict(RECOMMENDED_BENCHMARK),
+    # the same recipe sized for the six shared GUE tasks x 3 variants x 3 seeds on 2 CPU cores
+    "cpu-full": dict(RECOMMENDED_BENCHMARK, epochs=4, max_train=20_000, max_eval=None, early_stopping_patience=2),
 }
+_MERGED = ("recipe", "config_overrides")  # dict fields: the preset's entries, then the explicit ones
 FROM_PRESET = "unset: from --preset"
 
 
@@ -38,11 +45,14 @@ class BenchmarkConfig:
                                  help="dataset names or paths, e.g. gue/tf_0 gue/mouse_2")
     output_dir: str = option(help="benchmark folder: runs.jsonl, results.md/.csv/.json, plots")
     preset: str = option("default", choices=tuple(PRESETS),
-                         help="paper (GPU: 2M parameters, 10 epochs, 5 runs) or cpu (50k, 3 epochs, 3 seeds, "
-                              "4,000 training rows); explicit flags override it")
+                         help="paper (GPU: 2M parameters, 10 epochs, 5 runs), cpu (50k, 3 epochs, 3 seeds, "
+                              "4,000 training rows), recommended (the recipe chosen in "
+                              "bench_results/gue_recipe_search) or cpu-full (recommended, 4 epochs, 20,000 "
+                              "training rows, patience 2); explicit flags override it")
     variants: list[str] = option(default_factory=lambda: list(VARIANTS), choices=VARIANTS, help="models to train")
     size: str | None = option(None, help=f"parameter preset equal across variants ({FROM_PRESET}; default 200k)")
-    config_overrides: dict[str, Any] = option(default_factory=dict, cli=False, help="LegNetConfig overrides")
+    config_overrides: dict[str, Any] = option(default_factory=dict, cli=False,
+                                              help="LegNetConfig overrides (after the preset's)")
     protocol: str = option("seeds", choices=PROTOCOLS,
                            help="seeds: same splits, different seeds; kfold: stratified folds of train+validation")
     runs: int | None = option(None, help=f"seeds or folds per model ({FROM_PRESET}; default 3)")
@@ -52,8 +62,9 @@ class BenchmarkConfig:
     learning_rate: float | None = option(None, aliases=["--lr"], help=f"AdamW learning rate ({FROM_PRESET})")
     weight_decay: float = option(0.005, help="AdamW weight decay")
     scheduler: str | None = option(None, choices=SCHEDULERS, help=f"learning-rate schedule ({FROM_PRESET})")
-    mixed_precision: str = option("no", choices=MIXED_PRECISION, help="mixed precision")
-    early_stopping_patience: int | None = option(3, flag="--patience", help="early stopping patience (0 = off)")
+    mixed_precision: str | None = option(None, choices=MIXED_PRECISION, help=f"mixed precision ({FROM_PRESET})")
+    early_stopping_patience: int | None = option(None, flag="--patience",
+                                                 help=f"early stopping patience, 0 = off ({FROM_PRESET}; default 3)")
     max_train: int | None = option(None, help=f"cap on training rows per dataset ({FROM_PRESET})")
     max_eval: int | None = option(None, help=f"cap on validation/test rows per dataset ({FROM_PRESET})")
     data_dir: str | None = option(None, help="root of GUE/GUE+ tasks (else $KAN_GENOMICS_GUE_ROOT)")
@@ -67,12 +78,17 @@ class BenchmarkConfig:
     keep_models: bool = option(False, help="keep every run's saved model (else deleted after scoring)")
     progress: bool = option(True, help="tqdm progress bars (--no-progress to hide them)")
     cpu: bool = option(False, help="force CPU even when a GPU is present")
+    recipe: dict[str, Any] = option(default_factory=dict, cli=False,
+                                    help="extra ClassifierTrainingConfig fields (rc_augment, rc_eval, ema_decay, "
+                                         "...) after the preset's")
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
         for key, value in PRESETS[self.preset].items():
-            if getattr(self, key) is None:
+            if key in _MERGED:
+                setattr(self, key, {**value, **(getattr(self, key) or {})})
+            elif getattr(self, key) is None:
                 setattr(self, key, value)
         if str(self.size).lower() == "none":
             self.size = None
@@ -124,7 +140,8 @@ def _train_one(cfg: BenchmarkConfig, dd, dataset: str, variant: str, run_id: str
     args = ClassifierTrainingConfig(
         output_dir=str(run_dir), epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
         weight_decay=cfg.weight_decay, scheduler=cfg.scheduler, mixed_precision=cfg.mixed_precision, seed=seed,
-        early_stopping_patience=cfg.early_stopping_patience, progress=cfg.progress, cpu=cfg.cpu, keep_checkpoints=1)
+        early_stopping_patience=cfg.early_stopping_patience, progress=cfg.progress, cpu=cfg.cpu, keep_checkpoints=1,
+        **cfg.recipe)
     t0 = time.time()
     result = train_classifier(model, DNATokenizer(), dd, args, dataset_name=dataset)
     seconds = time.time() - t0

@@ -37,8 +37,16 @@ TEMPLATE_PATH = Path(__file__).resolve().parent / "templates" / "model_card_temp
 
 
 def _fmt(value: Any) -> str:
+    """Readable numbers: floats to 4 significant digits (36.2, 0.6134, 0.0005), large ones with thousands
+    separators (1,234); ints of 10,000 or more with separators (2,668,260)."""
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
-        return f"{value:.4f}"
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}"
     return str(value)
 
 
@@ -69,7 +77,9 @@ def build_model_card(
     dataset_name: str | None = None,
     dataset_split: str = "test",
     results: Mapping[str, float] | None = None,
+    results_note: str = "",
     baselines: Mapping[str, Mapping[str, Any]] | None = None,
+    baselines_note: str = "Classical baselines on the same split:",
     details: Mapping[str, Any] | None = None,
     training: Mapping[str, Any] | None = None,
     training_data: str = "",
@@ -119,8 +129,9 @@ def build_model_card(
         direct_use=intended_use,
         training_data=training_data,
         training_procedure=_bullets(training),
-        results=_table({model_name: dict(results)}) if results else "",
-        baselines=("Baselines on the same split:\n\n" + _table(baselines)) if baselines else "",
+        results=((results_note + "\n\n") if results_note else "") + _table({model_name: dict(results)})
+        if results else "",
+        baselines=(baselines_note + "\n\n" + _table(baselines)) if baselines else "",
         bias_risks_limitations=limitations,
         citation_bibtex=citation,
     )
@@ -134,7 +145,8 @@ def write_model_card(directory: str | os.PathLike, **kwargs: Any) -> Path:
 
     Keyword arguments: model_name (required), summary, description, library_name ("transformers" or
     "diffusers"), pipeline_tag, task_type, datasets, dataset_name, dataset_split, results (metric -> value),
-    baselines (name -> metrics), details, training (dicts shown as bullets), training_data, usage,
+    results_note (a line above the results table), baselines (name -> metrics), baselines_note (the line
+    above the baselines table), details, training (dicts shown as bullets), training_data, usage,
     intended_use, limitations, tags, license, base_model, citation."""
     directory = Path(directory)
     if not directory.is_dir():

@@ -135,11 +135,13 @@ def plot_edge_functions(layer: KANLinear, path: str | os.PathLike, edges: Sequen
             d = data.detach().reshape(-1, layer.in_features)[:, i].float().cpu().numpy()
             ax.plot(d, [ax.get_ylim()[0]] * len(d), "|", color="tab:orange", alpha=0.3, ms=6)
         ax.set_title(f"phi[out {o}, in {i}]  |phi|={imp[o, i]:.3g}", fontsize=8)
+        ax.set_xlabel(f"input {i} value x (layer input units)", fontsize=7)
+        ax.set_ylabel("phi(x) (contribution to output)", fontsize=7)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    if title:
-        fig.suptitle(title, fontsize=10)
+    fig.suptitle(title or f"KAN edge functions phi[out, in](x): {n} of {layer.out_features * layer.in_features} "
+                 "edges (grey lines: grid knots)", fontsize=10)
     fig.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,10 @@ from typing import Any, ClassVar
 
 from transformers import PretrainedConfig
 
-VARIANTS = ("baseline", "lkan", "ckan")
+from .variants import VARIANTS
+
 SE_TYPES = ("simple", "bilinear")
+KAN_INPUT_NORMS = ("none", "layernorm", "batchnorm", "tanh")
 STAGE_CONVS = ("expand", "depthwise", "project", "resize")
 _STAGE_CONV_RE = re.compile(r"^blocks\.(\d+)\.(expand|depthwise|project|resize)$")
 
@@ -37,6 +39,14 @@ class LegNetConfig(PretrainedConfig):
         kan_blocks: stage indices whose SE uses KANLinear (LKAN only); None = all stages.
         ckan_layers: convolutions that become KANConv1d (CKAN only): "stem", "head", "blocks.<i>.<conv>" with
             <conv> in expand/depthwise/project/resize, or "all"; default ("stem", "head").
+        kan_input_norm: normalisation of the input of every SE KANLinear (LKAN), parameter-free so counts are
+            unchanged: "none" (the paper), "layernorm" / "batchnorm" (no affine; the KAN is per-feature
+            already) or "tanh" (bounded squashing scaled to kan_grid_range: mid + half * tanh((x - mid) / half)).
+        kan_scale_noise: amplitude of the noise the spline coefficients are fitted to at initialisation
+            (efficient-kan's scale_noise, 0.1; larger = a larger initial spline branch).
+        kan_scale_spline: spline_scaler init (efficient-kan's scale_spline, 1.0; a larger value gives a
+            SMALLER kaiming-uniform init, as for scale_base).
+        kan_grid_eps: mix of uniform (1) and quantile (0) knots used by ``update_grid`` (0.02 as efficient-kan).
         rc_averaging: average logits of the sequence and its reverse complement at inference.
         max_sequence_length: longest input accepted (None = any length; LegNet is fully convolutional).
     """
@@ -58,6 +68,10 @@ class LegNetConfig(PretrainedConfig):
     kan_grid_range: list[float] | tuple[float, float] = (-1.0, 1.0)
     kan_blocks: list[int] | None = None
     ckan_layers: list[str] | tuple[str, ...] = ("stem", "head")
+    kan_input_norm: str = "none"
+    kan_scale_noise: float = 0.1
+    kan_scale_spline: float = 1.0
+    kan_grid_eps: float = 0.02
     rc_averaging: bool = False
     max_sequence_length: int | None = None
     vocab_size: int = len(DNA_VOCAB)
@@ -84,6 +98,14 @@ class LegNetConfig(PretrainedConfig):
             raise ValueError(f"LegNetConfig.variant must be one of {VARIANTS}, got {self.variant!r}")
         if self.se_type not in SE_TYPES:
             raise ValueError(f"LegNetConfig.se_type must be one of {SE_TYPES}, got {self.se_type!r}")
+        if self.kan_input_norm not in KAN_INPUT_NORMS:
+            raise ValueError(f"LegNetConfig.kan_input_norm must be one of {KAN_INPUT_NORMS}, got {self.kan_input_norm!r}")
+        if not float(self.kan_scale_noise) >= 0:
+            raise ValueError(f"LegNetConfig.kan_scale_noise must be >= 0, got {self.kan_scale_noise}")
+        if not float(self.kan_scale_spline) > 0:
+            raise ValueError(f"LegNetConfig.kan_scale_spline must be > 0, got {self.kan_scale_spline}")
+        if not 0.0 <= float(self.kan_grid_eps) <= 1.0:
+            raise ValueError(f"LegNetConfig.kan_grid_eps must be in [0, 1], got {self.kan_grid_eps}")
         if len(self.block_sizes) < 2 or any(b < 1 for b in self.block_sizes):
             raise ValueError(
                 f"LegNetConfig.block_sizes needs >= 2 positive widths (stem + stages), got {self.block_sizes}"

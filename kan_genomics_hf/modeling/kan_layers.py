@@ -192,12 +192,16 @@ class _KANBase(nn.Module):
             self.grid = grid.to(device=self.grid.device)
         return out
 
+    def uniform_grid(self) -> Tensor:
+        """A fresh uniform grid on grid_range (from grid_size and spline_order), shaped, typed and placed like ``grid``."""
+        new = _uniform_grid(self.grid.shape[0], self.grid_size, self.spline_order, self.grid_range)
+        return new.to(dtype=self.grid.dtype, device="cpu" if self.grid.is_meta else self.grid.device)
+
     def reset_grid(self) -> None:
         """Restore the uniform grid on grid_range (e.g. after ``to_empty``); no-op values on meta."""
-        new = _uniform_grid(self.grid.shape[0], self.grid_size, self.spline_order, self.grid_range)
         with torch.no_grad():
             if not self.grid.is_meta:
-                self.grid.copy_(new.to(self.grid))
+                self.grid.copy_(self.uniform_grid())
 
     # -- initialisation -------------------------------------------------------------------------
     @property

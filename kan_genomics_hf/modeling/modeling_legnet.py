@@ -31,6 +31,7 @@ from .kan_layers import KANConv1d, KANLinear
 # Files shipped as remote code next to a saved checkpoint (all flat, importing each other relatively).
 REMOTE_CODE_FILES = (
     "configuration_legnet.py",
+    "variants.py",
     "modeling_legnet.py",
     "kan_layers.py",
     "kan_autograd.py",
@@ -51,7 +52,41 @@ def _kan_kwargs(config: LegNetConfig) -> dict[str, Any]:
         "grid_size": config.kan_grid_size,
         "spline_order": config.kan_spline_order,
         "grid_range": tuple(config.kan_grid_range),
+        "scale_noise": float(getattr(config, "kan_scale_noise", 0.1)),
+        "scale_spline": float(getattr(config, "kan_scale_spline", 1.0)),
+        "grid_eps": float(getattr(config, "kan_grid_eps", 0.02)),
     }
+
+
+class GridSquash(nn.Module):
+    """Bounded squashing onto a KAN grid range: mid + half * tanh((x - mid) / half) (identity near mid)."""
+
+    def __init__(self, grid_range: tuple[float, float]):
+        super().__init__()
+        self.mid = 0.5 * (grid_range[0] + grid_range[1])
+        self.half = 0.5 * (grid_range[1] - grid_range[0])
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.mid + self.half * torch.tanh((x - self.mid) / self.half)
+
+
+class NormedKANLinear(nn.Module):
+    """A parameter-free input normalisation followed by a KANLinear (``LegNetConfig.kan_input_norm``)."""
+
+    def __init__(self, in_features: int, out_features: int, norm: str, **kan: Any):
+        super().__init__()
+        if norm == "layernorm":
+            self.norm: nn.Module = nn.LayerNorm(in_features, elementwise_affine=False)
+        elif norm == "batchnorm":
+            self.norm = nn.BatchNorm1d(in_features, affine=False)
+        elif norm == "tanh":
+            self.norm = GridSquash(kan["grid_range"])
+        else:
+            raise ValueError(f"NormedKANLinear: unknown norm {norm!r} (layernorm, batchnorm or tanh)")
+        self.kan = KANLinear(in_features, out_features, **kan)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.kan(self.norm(x))
 
 
 def masked_mean(x: Tensor, mask: Tensor | None) -> Tensor:
@@ -127,9 +162,12 @@ class SqueezeExcite(nn.Module):
         hidden = max(1, block_in // config.se_reduction)
         self.se_type = config.se_type
         kw = _kan_kwargs(config)
+        norm = getattr(config, "kan_input_norm", "none")
 
         def dense(i: int, o: int, bias: bool) -> nn.Module:
-            return KANLinear(i, o, **kw) if kan else nn.Linear(i, o, bias=bias)
+            if not kan:
+                return nn.Linear(i, o, bias=bias)
+            return KANLinear(i, o, **kw) if norm == "none" else NormedKANLinear(i, o, norm, **kw)
 
         if config.se_type == "simple":
             # the authors' code: Linear(e->h) -> SiLU -> Linear(h->e) -> Sigmoid (no bias); LKAN drops the SiLU
@@ -193,11 +231,13 @@ class LegNetPreTrainedModel(PreTrainedModel):
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, (KANLinear, KANConv1d)):
-            # refill the non-persistent readout buffer; re-initialise only weights that were not loaded
+            # refill the buffers first (the spline fit reads the grid), then the weights that were not loaded;
+            # both steps skip loaded tensors (``_is_hf_initialized``) and meta tensors
             if not module.last_out_of_grid_fraction.is_meta:
                 init.zeros_(module.last_out_of_grid_fraction)
-            if not getattr(module.base_weight, "_is_hf_initialized", False) and not module.base_weight.is_meta:
-                module.reset_parameters()
+            if not module.grid.is_meta:
+                init.copy_(module.grid, module.uniform_grid())
+            module.reset_parameters()
         elif isinstance(module, nn.Conv1d):
             if getattr(module, "_legnet_head", False):
                 init.normal_(module.weight, mean=0.0, std=1.0 / math.sqrt(module.in_channels))
@@ -211,8 +251,9 @@ class LegNetPreTrainedModel(PreTrainedModel):
             if module.bias is not None:
                 init.zeros_(module.bias)
         elif isinstance(module, nn.BatchNorm1d):
-            init.ones_(module.weight)
-            init.zeros_(module.bias)
+            if module.affine:
+                init.ones_(module.weight)
+                init.zeros_(module.bias)
             init.zeros_(module.running_mean)
             init.ones_(module.running_var)
             init.zeros_(module.num_batches_tracked)
@@ -243,7 +284,7 @@ def write_remote_code(save_directory: str | os.PathLike) -> list[str]:
             if src.resolve() != (dest / name).resolve():
                 shutil.copyfile(src, dest / name)
             copied.append(name)
-    missing = set(REMOTE_CODE_FILES[:5]) - set(copied)
+    missing = set(REMOTE_CODE_FILES[:6]) - set(copied)
     if missing:
         raise FileNotFoundError(f"remote code files {sorted(missing)} not found next to {__file__}")
     auto_map = {k: v for k, v in AUTO_MAP.items() if k != "AutoTokenizer" or "tokenization_dna.py" in copied}
@@ -262,6 +303,11 @@ def write_remote_code(save_directory: str | os.PathLike) -> list[str]:
     return copied
 
 
+def _flag(value: bool | None, default: bool) -> bool:
+    """A per-call switch (``output_hidden_states``, ``return_dict``): the call's value, else the config's."""
+    return bool(default) if value is None else bool(value)
+
+
 def one_hot_ids(input_ids: Tensor, channels: int = 4, dtype: torch.dtype = torch.float32) -> Tensor:
     """Token ids (B, L) -> one-hot (B, channels, L); N (4), padding and special tokens give zero columns."""
     oh = F.one_hot(input_ids.clamp(min=0, max=channels), channels + 1)[..., :channels]
@@ -274,7 +320,13 @@ def reverse_complement_one_hot(x: Tensor) -> Tensor:
 
 
 class LegNetModel(LegNetPreTrainedModel):
-    """LegNet trunk: per-position features (B, C, L) and their mask-aware mean (B, C)."""
+    """LegNet trunk: per-position features (B, C, L) and their mask-aware mean (B, C).
+
+    ``drop_full_mask`` (class attribute, default True): an all-ones attention mask is dropped so that
+    unpadded batches (fixed-length tasks such as GUE) take the plain BatchNorm / mean path; the result is
+    the same up to float rounding. Set it False only to time the old masked path."""
+
+    drop_full_mask: bool = True
 
     def __init__(self, config: LegNetConfig):
         super().__init__(config)
@@ -335,30 +387,44 @@ class LegNetModel(LegNetPreTrainedModel):
                     f"(batch, length) = {(x.shape[0], length)}"
                 )
             mask = attention_mask.to(dtype).unsqueeze(1)
+            if self.drop_full_mask and not torch.compiler.is_compiling() and bool(attention_mask.all()):
+                mask = None  # no padding: the plain (faster) BatchNorm / mean give the same result
         return x, mask
 
     def features(self, x: Tensor, mask: Tensor | None) -> Tensor:
         """Per-position features (B, C_last, L) of a one-hot input (B, C_in, L)."""
+        return self.features_and_stages(x, mask, keep_stages=False)[0]
+
+    def features_and_stages(
+        self, x: Tensor, mask: Tensor | None, keep_stages: bool
+    ) -> tuple[Tensor, tuple[Tensor, ...] | None]:
+        """Last features (B, C_last, L) and, if ``keep_stages``, the stem output then each stage's output
+        (the per-stage feature maps transformers CNNs return as ``hidden_states``), else None."""
         h = self.stem(x, mask)
+        stages = [h] if keep_stages else None
         for block in self.blocks:
             h = block(h, mask)
-        return h
+            if stages is not None:
+                stages.append(h)
+        return h, tuple(stages) if stages is not None else None
 
     def forward(
         self,
         input_ids: Tensor | None = None,
         attention_mask: Tensor | None = None,
         inputs_embeds: Tensor | None = None,
+        output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         **kwargs: Any,
-    ) -> BaseModelOutputWithPoolingAndNoAttention | tuple[Tensor, Tensor]:
-        """Features (B, C, L) as last_hidden_state and their mask-aware mean (B, C) as pooler_output."""
+    ) -> BaseModelOutputWithPoolingAndNoAttention | tuple[Tensor, ...]:
+        """Features (B, C, L) as last_hidden_state, their mask-aware mean (B, C) as pooler_output and, with
+        ``output_hidden_states`` (default ``config.output_hidden_states``), the stem and stage outputs."""
         x, mask = self.prepare_inputs(input_ids, attention_mask, inputs_embeds)
-        h = self.features(x, mask)
+        h, stages = self.features_and_stages(x, mask, _flag(output_hidden_states, self.config.output_hidden_states))
         pooled = masked_mean(h, mask)
-        if return_dict is False:
-            return h, pooled
-        return BaseModelOutputWithPoolingAndNoAttention(last_hidden_state=h, pooler_output=pooled)
+        if not _flag(return_dict, self.config.return_dict):
+            return (h, pooled) + ((stages,) if stages is not None else ())
+        return BaseModelOutputWithPoolingAndNoAttention(last_hidden_state=h, pooler_output=pooled, hidden_states=stages)
 
 
 class LegNetForSequenceClassification(LegNetPreTrainedModel):
@@ -378,8 +444,9 @@ class LegNetForSequenceClassification(LegNetPreTrainedModel):
             self.head._legnet_head = True
         self.post_init()
 
-    def _logits(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        return masked_mean(self.head(self.legnet.features(x, mask)), mask)
+    def _logits(self, x: Tensor, mask: Tensor | None, keep_stages: bool = False) -> tuple[Tensor, tuple | None]:
+        h, stages = self.legnet.features_and_stages(x, mask, keep_stages)
+        return masked_mean(self.head(h), mask), stages
 
     def forward(
         self,
@@ -387,21 +454,24 @@ class LegNetForSequenceClassification(LegNetPreTrainedModel):
         attention_mask: Tensor | None = None,
         inputs_embeds: Tensor | None = None,
         labels: Tensor | None = None,
+        output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         rc_averaging: bool | None = None,
         **kwargs: Any,
     ) -> SequenceClassifierOutput | tuple[Tensor, ...]:
-        """Logits (B, num_labels); loss from ``labels`` per ``config.problem_type`` (inferred like transformers)."""
+        """Logits (B, num_labels); loss from ``labels`` per ``config.problem_type`` (inferred like transformers);
+        ``hidden_states`` (stem and stage outputs of the forward strand) with ``output_hidden_states``."""
         x, mask = self.legnet.prepare_inputs(input_ids, attention_mask, inputs_embeds)
-        logits = self._logits(x, mask)
+        logits, stages = self._logits(x, mask, _flag(output_hidden_states, self.config.output_hidden_states))
         use_rc = self.config.rc_averaging if rc_averaging is None else rc_averaging
         if use_rc and not self.training:
             rc_mask = mask.flip(2) if mask is not None else None
-            logits = 0.5 * (logits + self._logits(reverse_complement_one_hot(x), rc_mask))
+            logits = 0.5 * (logits + self._logits(reverse_complement_one_hot(x), rc_mask)[0])
         loss = self.compute_loss(logits, labels) if labels is not None else None
-        if return_dict is False:
-            return (loss, logits) if loss is not None else (logits,)
-        return SequenceClassifierOutput(loss=loss, logits=logits)
+        if not _flag(return_dict, self.config.return_dict):
+            out = (logits,) + ((stages,) if stages is not None else ())
+            return ((loss,) + out) if loss is not None else out
+        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=stages)
 
     def compute_loss(self, logits: Tensor, labels: Tensor) -> Tensor:
         """transformers' sequence-classification loss (``self.loss_function``: MSE, cross-entropy or

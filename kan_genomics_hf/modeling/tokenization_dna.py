@@ -7,6 +7,7 @@ are added (a CNN has no use for [CLS]/[SEP]).
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from .configuration_legnet import DNA_VOCAB
 from .dna_encoding import IUPAC_AMBIGUOUS, encode_padded, encode_sequence
 from .dna_encoding import reverse_complement as _reverse_complement
 
+logger = logging.getLogger(__name__)
 VOCAB_FILES_NAMES = {"vocab_file": "vocab.json"}
 _LARGE = int(1e20)
 
@@ -136,6 +138,21 @@ class DNATokenizer(PreTrainedTokenizer):
         return [_reverse_complement(s) for s in seqs]
 
     # --- fast batch encoding ----------------------------------------------------------------------
+    def _warn_if_too_long(self, seqs: Sequence[str]) -> None:
+        """Warn once (as transformers does) when a sequence is longer than ``model_max_length``."""
+        if self.model_max_length >= _LARGE or getattr(self, "_warned_too_long", False):
+            return
+        lens = np.fromiter((len(t) if isinstance(t, str) else 0 for t in seqs), dtype=np.int64, count=len(seqs))
+        too_long = np.flatnonzero(lens > self.model_max_length)
+        if too_long.size:
+            i = int(too_long[0])
+            self._warned_too_long = True
+            logger.warning(
+                "DNATokenizer: sequence %d has length %d, longer than the model's maximum of %d bases; a model with "
+                "max_sequence_length refuses it: pass truncation=True, or scan it with the 'dna-classification' pipeline "
+                "(window=...)", i, int(lens[i]), self.model_max_length,
+            )
+
     def _encode_plus(self, text: Any, text_pair: Any = None, **kwargs: Any) -> BatchEncoding:
         fast = (
             text_pair is None
@@ -167,19 +184,13 @@ class DNATokenizer(PreTrainedTokenizer):
         single = isinstance(text, str)
         seqs = [text] if single else list(text)
         truncate = truncation_strategy != TruncationStrategy.DO_NOT_TRUNCATE and max_length is not None
-        if not truncate and self.model_max_length < _LARGE:
-            lens = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
-            too_long = np.flatnonzero(lens > self.model_max_length)
-            if too_long.size:
-                i = int(too_long[0])
-                raise ValueError(
-                    f"sequence {i}: length {int(lens[i])} exceeds the model's maximum of {self.model_max_length} "
-                    "bases; pass truncation=True, or scan it with the 'dna-classification' pipeline (window=...)"
-                )
+        if not truncate:
+            self._warn_if_too_long(seqs)
         pad_to = max_length if padding_strategy == PaddingStrategy.MAX_LENGTH else None
         side = padding_side or self.padding_side
+        empty = [i for i, t in enumerate(seqs) if isinstance(t, str) and not t]
         codes, lengths = encode_padded(
-            seqs,
+            [t if isinstance(t, str) and t else "A" for t in seqs] if empty else seqs,
             pad_value=self.pad_token_id,
             max_length=max_length,
             truncate=truncate,
@@ -189,6 +200,8 @@ class DNATokenizer(PreTrainedTokenizer):
             pad_to_multiple_of=pad_to_multiple_of if padding_strategy != PaddingStrategy.DO_NOT_PAD else None,
             iupac=self.iupac,
         )
+        if empty:  # "" encodes to no ids (as in transformers); a placeholder base kept encode_padded happy
+            codes, lengths = _blank_rows(codes, lengths, empty, self.pad_token_id, pad_to)
         ids = codes.astype(np.int64)
         mask = (ids != self.pad_token_id).astype(np.int64)
         data: dict[str, Any] = {}
@@ -226,3 +239,16 @@ class DNATokenizer(PreTrainedTokenizer):
         if return_length:
             data["length"] = lengths
         return BatchEncoding(data, tensor_type=return_tensors)
+
+
+def _blank_rows(
+    codes: np.ndarray, lengths: np.ndarray, rows: list[int], pad_id: int, pad_to: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make ``rows`` (empty inputs encoded from a one-base placeholder) all padding with length 0; drop the
+    placeholder column when every input was empty and no fixed length was asked for."""
+    codes, lengths = codes.copy(), lengths.copy()
+    codes[rows] = pad_id
+    lengths[rows] = 0
+    if pad_to is None and not lengths.any():
+        codes = codes[:, :0]
+    return codes, lengths

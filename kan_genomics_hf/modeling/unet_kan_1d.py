@@ -50,6 +50,29 @@ class KANUNet1DOutput(BaseOutput):
     sample: torch.Tensor
 
 
+def _tracing() -> bool:
+    """True while torch.compile / torch.export / torch.jit trace the model (no data-dependent checks then)."""
+    return torch.compiler.is_compiling() or torch.compiler.is_exporting() or torch.jit.is_tracing()
+
+
+def resolve_class_name(label: str, names: Sequence[str]) -> int:
+    """Index of ``label`` in ``names``: an exact name, else the one name whose part before the first ``_``
+    equals it, else the one name that starts with it (both case-insensitive): ``K562`` -> ``K562_ENCLB843GMH``."""
+    names = list(names)
+    if label in names:
+        return names.index(label)
+    key = label.lower()
+    hits = [i for i, c in enumerate(names) if c.split("_")[0].lower() == key]
+    hits = hits if len(hits) == 1 else [i for i, c in enumerate(names) if c.lower().startswith(key)]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise ValueError(f"class name {label!r} is ambiguous: it matches {', '.join(names[i] for i in hits)}; "
+                         f"give more of the name")
+    known = ", ".join(names) if names else "(this model has no class names)"
+    raise ValueError(f"unknown class name {label!r}; known classes: {known}")
+
+
 def _groups(channels: int, preferred: int) -> int:
     """Largest group count <= preferred that divides channels (GroupNorm needs a divisor)."""
     return math.gcd(channels, preferred) or 1
@@ -210,14 +233,12 @@ class KANUNet1DModel(ModelMixin, ConfigMixin):
         return self.config.num_class_embeds if self.config.num_class_embeds else None
 
     def class_id(self, label: int | str) -> int:
-        """Map a class name or id to its id; unknown names/ids raise a ValueError listing the classes."""
+        """Map a class name (exact, a unique prefix or the part before the first ``_``) or id to its id;
+        unknown or ambiguous names and out-of-range ids raise a ValueError listing the classes."""
         n = self.config.num_class_embeds or 0
         names = list(self.config.class_names or [])
         if isinstance(label, str):
-            if label not in names:
-                known = ", ".join(names) if names else "(this model has no class names)"
-                raise ValueError(f"unknown class name {label!r}; known classes: {known}")
-            return names.index(label)
+            return resolve_class_name(label, names)
         if isinstance(label, bool) or not isinstance(label, (int,)) and not hasattr(label, "__index__"):
             raise TypeError(f"class label must be an int id or a str name, got {type(label).__name__}")
         label = int(label)
@@ -225,6 +246,18 @@ class KANUNet1DModel(ModelMixin, ConfigMixin):
             listing = ", ".join(f"{i}={c}" for i, c in enumerate(names)) if names else f"ids 0..{n - 1}"
             raise ValueError(f"class id {label} out of range; this model has {n} classes ({listing})")
         return label
+
+    def _check_class_range(self, class_labels: torch.Tensor) -> None:
+        """Eager-mode check that class ids are in 0..null (skipped under torch.compile / torch.export, where a
+        branch on tensor values would break the graph)."""
+        if _tracing() or not class_labels.numel():
+            return
+        lo, hi = int(class_labels.min()), int(class_labels.max())
+        if lo < 0 or hi > self.null_class_id:
+            raise ValueError(
+                f"class_labels must be in 0..{self.null_class_id} ({self.null_class_id} = null class), "
+                f"got values in {lo}..{hi}"
+            )
 
     def _check_input(self, sample: torch.Tensor) -> None:
         if not isinstance(sample, torch.Tensor) or sample.ndim != 3:
@@ -261,11 +294,7 @@ class KANUNet1DModel(ModelMixin, ConfigMixin):
                 class_labels = class_labels.expand(b)
             if class_labels.shape[0] != b:
                 raise ValueError(f"class_labels has {class_labels.shape[0]} entries for a batch of {b}")
-            if class_labels.numel() and (class_labels.min() < 0 or class_labels.max() > self.null_class_id):
-                raise ValueError(
-                    f"class_labels must be in 0..{self.null_class_id} ({self.null_class_id} = null class), "
-                    f"got values in {int(class_labels.min())}..{int(class_labels.max())}"
-                )
+            self._check_class_range(class_labels)
             emb = emb + self.class_embedding(class_labels).to(emb.dtype)
         elif class_labels is not None:
             raise ValueError("this model is unconditional (num_class_embeds is None); pass class_labels=None")

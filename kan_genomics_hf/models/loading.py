@@ -3,7 +3,9 @@
 ``save_classifier`` writes config.json, model.safetensors, the tokenizer files and the flat remote-code
 files (with an ``auto_map`` for AutoConfig, AutoModel, AutoModelForSequenceClassification and
 AutoTokenizer) atomically: into a temporary sibling folder first, then renamed into place.
-``load_classifier`` checks the folder first so a missing or corrupted file gives an error naming it.
+``load_classifier`` checks the folder first so a missing or corrupted file gives an error naming it, and
+refuses another ``model_type``, missing / unexpected tensors and NaN/inf weights (``check_classifier``,
+which the pipelines use too). ``from_pretrained`` itself keeps transformers' behaviour.
 """
 from __future__ import annotations
 
@@ -89,29 +91,76 @@ def _model_type(folder: Path) -> str | None:
         return json.load(f).get("model_type")
 
 
+def _names(keys: Any, limit: int = 5) -> str:
+    keys = sorted(keys)
+    return ", ".join(keys[:limit]) + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def check_model_type(model_type: str | None, where: Any) -> None:
+    """Raise when `model_type` is not LegNet's: another architecture would be built with random weights."""
+    from ..modeling.configuration_legnet import LegNetConfig
+
+    if model_type != LegNetConfig.model_type:
+        raise ValueError(f"{where}: model_type is {model_type!r}, not {LegNetConfig.model_type!r}, so it is not a "
+                         "kan-genomics classifier; fix config.json or point to a folder written by save_classifier "
+                         "or `kan-genomics train`")
+
+
+def weight_file_keys(folder: str | os.PathLike) -> set[str]:
+    """The tensor names stored in a folder's model.safetensors (or its shards)."""
+    from safetensors import safe_open
+
+    folder = Path(folder)
+    if (folder / WEIGHTS_NAME).is_file():
+        shards = [folder / WEIGHTS_NAME]
+    else:
+        with open(folder / WEIGHTS_INDEX_NAME, encoding="utf-8") as f:
+            shards = [folder / n for n in sorted(set(json.load(f).get("weight_map", {}).values()))]
+    keys: set[str] = set()
+    for shard in shards:
+        with safe_open(str(shard), framework="pt") as f:
+            keys.update(f.keys())
+    return keys
+
+
+def check_classifier(model: Any, where: Any, file_keys: set[str] | None = None) -> None:
+    """Raise a one-line ValueError naming the tensors when a loaded classifier is of another model_type,
+    holds NaN/inf, or (given the weight file's tensor names) has tensors missing from / unknown to the file."""
+    import torch
+
+    check_model_type(getattr(model.config, "model_type", None), where)
+    state = model.state_dict()
+    if file_keys is not None:
+        missing, unexpected = set(state) - file_keys, file_keys - set(state)
+        for what, keys in (("missing", missing), ("unexpected", unexpected)):
+            if keys:
+                raise ValueError(f"{where}: {WEIGHTS_NAME} has {what} tensors {_names(keys)}, so the model would "
+                                 "run with random or ignored weights; re-save it with save_classifier")
+    bad = [k for k, t in state.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise ValueError(f"{where}: the weights hold NaN/inf in {_names(bad)}; use an earlier checkpoint or retrain")
+
+
 def load_classifier(
     directory: str | os.PathLike, device: str | None = None, **kwargs: Any
 ) -> tuple[Any, Any]:
-    """Load (model, tokenizer) in eval mode from a folder written by ``save_classifier`` or a Hub id; a
-    folder of another transformers sequence classifier loads through the Auto classes. The folder is
-    checked first, so a missing or corrupted file, or weights that do not match the config, raise an
-    error naming it."""
+    """Load (model, tokenizer) in eval mode from a folder written by ``save_classifier`` or a Hub id. The
+    folder is checked first, so a missing or corrupted file, another ``model_type``, weights that do not
+    match the config (missing, unexpected or mis-shaped tensors) or non-finite weights raise a one-line
+    error naming them."""
     from ..modeling.modeling_legnet import LegNetForSequenceClassification
     from ..modeling.tokenization_dna import DNATokenizer
 
     folder = resolve_model_folder(directory)
     check_checkpoint_folder(folder)
-    if _model_type(folder) == LegNetForSequenceClassification.config_class.model_type:
-        model, info = LegNetForSequenceClassification.from_pretrained(folder, output_loading_info=True, **kwargs)
-        tokenizer = DNATokenizer.from_pretrained(folder) if (folder / "vocab.json").is_file() else DNATokenizer()
-    else:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        model, info = AutoModelForSequenceClassification.from_pretrained(folder, output_loading_info=True, **kwargs)
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-    problems = {k: sorted(v) for k, v in info.items() if k in ("missing_keys", "mismatched_keys") and v}
+    check_model_type(_model_type(folder), folder / "config.json")
+    model, info = LegNetForSequenceClassification.from_pretrained(folder, output_loading_info=True, **kwargs)
+    tokenizer = DNATokenizer.from_pretrained(folder) if (folder / "vocab.json").is_file() else DNATokenizer()
+    problems = {k: sorted(v) for k, v in info.items()
+                if k in ("missing_keys", "unexpected_keys", "mismatched_keys") and v}
     if problems:
         raise ValueError(f"checkpoint {directory} does not match its config: {problems}")
+    check_classifier(model, directory)
     if device is not None:
         model = model.to(device)
     model.eval()

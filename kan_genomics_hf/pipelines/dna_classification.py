@@ -8,7 +8,9 @@ way one scans a chromosome for G-quadruplexes or Z-DNA.
 """
 from __future__ import annotations
 
+import numbers
 import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,9 @@ from typing import Any
 import torch
 from transformers import Pipeline
 
+from ..data.input_checks import out_of_distribution_warning, training_length_of
 from ..io.fasta import is_fasta_path, read_fasta
+from ..models.loading import WEIGHTS_INDEX_NAME, WEIGHTS_NAME, check_classifier, weight_file_keys
 from ..models.predict import is_multi_label, logits_to_probs, predict_logits
 
 TASK = "dna-classification"
@@ -24,6 +28,30 @@ TASK = "dna-classification"
 
 def _is_fasta_path(value: Any) -> bool:
     return isinstance(value, os.PathLike) or (isinstance(value, str) and is_fasta_path(value))
+
+
+def _positive_int(name: str, value: Any) -> int:
+    """`value` as an int >= 1; floats such as 2.7, bools and strings are refused (never truncated)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"dna-classification: {name} must be >= 1 and a whole number, got {value!r}")
+    return int(value)
+
+
+def _weights_folder(model: Any) -> Path | None:
+    """The local folder (or Hub cache snapshot) the model's weights were read from, when there is one."""
+    name = str(getattr(model, "name_or_path", "") or "")
+    if not name:
+        return None
+    folder = Path(name)
+    if not folder.is_dir() and name.count("/") == 1:
+        from huggingface_hub import snapshot_download
+
+        try:
+            folder = Path(snapshot_download(name, local_files_only=True))
+        except Exception:  # noqa: BLE001 - not in the cache: nothing to compare against
+            return None
+    has_weights = (folder / WEIGHTS_NAME).is_file() or (folder / WEIGHTS_INDEX_NAME).is_file()
+    return folder if has_weights else None
 
 
 def read_records(inputs: Any) -> tuple[list[tuple[str, str]], bool]:
@@ -79,6 +107,15 @@ class DNAClassificationPipeline(Pipeline):
     _load_feature_extractor = False
     _load_tokenizer = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """As transformers' Pipeline; then the model is checked (`models.loading.check_classifier`): another
+        model_type, tensors missing from or unknown to its weight file, or NaN/inf weights are refused."""
+        super().__init__(*args, **kwargs)
+        folder = _weights_folder(self.model)
+        where = f"dna-classification model {getattr(self.model, 'name_or_path', '') or type(self.model).__name__}"
+        check_classifier(self.model, where, weight_file_keys(folder) if folder is not None else None)
+        self._warned_out_of_distribution = False  # the out-of-distribution warning is given once per pipeline
+
     def _sanitize_parameters(
         self,
         rc_averaging: bool | None = None,
@@ -94,17 +131,13 @@ class DNAClassificationPipeline(Pipeline):
         fwd: dict[str, Any] = {}
         post: dict[str, Any] = {}
         if window is not None:
-            if int(window) < 1:
-                raise ValueError(f"dna-classification: window must be >= 1, got {window}")
-            pre["window"] = int(window)
+            pre["window"] = _positive_int("window", window)
         if stride is not None:
-            if int(stride) < 1:
-                raise ValueError(f"dna-classification: stride must be >= 1, got {stride}")
-            pre["stride"] = int(stride)
+            pre["stride"] = _positive_int("stride", stride)
         if rc_averaging is not None:
             fwd["rc_averaging"] = bool(rc_averaging)
         if inference_batch_size is not None:
-            fwd["inference_batch_size"] = int(inference_batch_size)
+            fwd["inference_batch_size"] = _positive_int("batch_size", inference_batch_size)
         if function_to_apply is not None:
             if function_to_apply not in ("softmax", "sigmoid", "none"):
                 raise ValueError(f"function_to_apply must be 'softmax', 'sigmoid' or 'none', got {function_to_apply!r}")
@@ -127,6 +160,12 @@ class DNAClassificationPipeline(Pipeline):
     def preprocess(self, records: list[tuple[str, str]], window: int | None = None, stride: int | None = None) -> dict:
         """Cut records into windows (or keep them whole) and validate the lengths."""
         max_len = getattr(self.model.config, "max_sequence_length", None)
+        if stride is not None and window is None:
+            raise ValueError(f"dna-classification: stride={stride} only applies to window scanning; pass window "
+                             "too (or drop stride)")
+        if stride is not None and window is not None and stride > window:
+            warnings.warn(f"dna-classification: stride={stride} > window={window} leaves {stride - window} bp "
+                          "between windows unscored", stacklevel=3)
         pieces, meta = [], []
         for idx, (name, seq) in enumerate(records):
             if not seq:
@@ -146,7 +185,19 @@ class DNAClassificationPipeline(Pipeline):
             for s in window_starts(len(seq), window, step):
                 pieces.append(seq[s : s + window])
                 meta.append((idx, name, s, min(len(seq), s + window)))
+        self._warn_out_of_distribution(pieces, meta, window is not None)
         return {"pieces": pieces, "meta": meta, "n_records": len(records), "windowed": window is not None}
+
+    def _warn_out_of_distribution(self, pieces: list[str], meta: list[tuple], windowed: bool) -> None:
+        """Warn (once per pipeline) when what the model scores is unlike its training data: far from
+        `config.training_length` (set by the trainer) or mostly N (`data.input_checks`)."""
+        if getattr(self, "_warned_out_of_distribution", False):
+            return
+        ids = [f"{name}:{start}-{end}" if windowed else name for _, name, start, end in meta]
+        message = out_of_distribution_warning(pieces, ids, training_length_of(self.model.config))
+        if message is not None:
+            self._warned_out_of_distribution = True
+            warnings.warn(f"dna-classification: {message}", stacklevel=4)
 
     def _forward(self, model_inputs: dict, rc_averaging: bool | None = None, inference_batch_size: int = 64) -> dict:
         logits = predict_logits(self.model, self.tokenizer, model_inputs["pieces"], inference_batch_size, rc_averaging)

@@ -10,6 +10,7 @@ is the same thing with w = 1 + w'.
 """
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,10 +49,11 @@ def guided_noise(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, guidance_scal
 
 @dataclass
 class DNADiffusionPipelineOutput(BaseOutput):
-    """Generated sequences (ACGT strings), their one-hot array (N, 4, L) and the class label of each."""
+    """The one-hot array (N, 4, L) of the generated DNA (first, as diffusers' ``images``), the same sequences as
+    ACGT strings, and the class label of each; ``return_dict=False`` returns this tuple in this order."""
 
+    onehot: np.ndarray | torch.Tensor
     sequences: list
-    onehot: np.ndarray
     class_labels: list
 
     def fasta_names(self) -> list[str]:
@@ -63,19 +65,41 @@ class DNADiffusionPipelineOutput(BaseOutput):
         return write_fasta(path, self.sequences, self.fasta_names(), width=width)
 
 
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _finite(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _label_list(class_labels) -> list | None:
+    """None, one label or a list of labels -> None or a list (a single label becomes a list of one)."""
+    if class_labels is None:
+        return None
+    if isinstance(class_labels, torch.Tensor):
+        class_labels = class_labels.reshape(-1).tolist()
+    if isinstance(class_labels, (str, int, np.integer)):
+        return [class_labels]
+    return list(class_labels)
+
+
 class DNADiffusionPipeline(DiffusionPipeline):
-    """Sample DNA from a KANUNet1DModel; DDIMScheduler by default, DDPMScheduler accepted."""
+    """Sample DNA from a KANUNet1DModel with a DDIMScheduler or DDPMScheduler (both required components)."""
 
     model_cpu_offload_seq = "unet"
-    # listed so that from_pretrained loads the saved scheduler although the argument has a default
-    _optional_components = ["scheduler"]
 
-    def __init__(self, unet: KANUNet1DModel, scheduler: DDIMScheduler | DDPMScheduler | None = None):
+    def __init__(self, unet: KANUNet1DModel, scheduler: DDIMScheduler | DDPMScheduler):
         super().__init__()
-        if scheduler is None:
-            scheduler = make_scheduler("ddim", getattr(unet.config, "num_train_timesteps", 50))
         if not isinstance(scheduler, (DDIMScheduler, DDPMScheduler)):
-            raise TypeError(f"scheduler must be a DDIMScheduler or DDPMScheduler, got {type(scheduler).__name__}")
+            raise TypeError(
+                f"scheduler must be a DDIMScheduler or DDPMScheduler (e.g. make_scheduler('ddim', T)), "
+                f"got {type(scheduler).__name__}"
+            )
         self.register_modules(unet=unet, scheduler=scheduler)
 
     @property
@@ -83,91 +107,113 @@ class DNADiffusionPipeline(DiffusionPipeline):
         """Class names stored in the UNet config (index = class id)."""
         return list(self.unet.config.class_names or [])
 
-    def _resolve_labels(self, class_labels, num_sequences: int) -> list[int | None]:
-        if class_labels is None:
-            return [None] * num_sequences
-        if not self.unet.config.num_class_embeds:
+    def _resolve_labels(self, class_labels, num_sequences: int | None, per_label: int) -> list[int | None]:
+        """One class id (or None) per output sequence: a single label is repeated `num_sequences` times, a list
+        gives one sequence per entry (its length is the batch size), each repeated `per_label` times."""
+        labels = _label_list(class_labels)
+        if labels is None or len(labels) == 1:
+            count = 1 if num_sequences is None else _positive_int(num_sequences, "num_sequences")
+            labels = (labels or [None]) * count
+        elif num_sequences is not None and num_sequences != len(labels):
+            raise ValueError(f"got {len(labels)} class labels for {num_sequences} sequences "
+                             f"(give 1 label, or leave num_sequences unset to get one sequence per label)")
+        if not labels:
+            raise ValueError("class_labels is empty; give at least one label or None")
+        if any(c is not None for c in labels) and not self.unet.config.num_class_embeds:
             raise ValueError("this model is unconditional (no class embedding); pass class_labels=None")
-        if isinstance(class_labels, (str, int, np.integer)):
-            class_labels = [class_labels]
-        class_labels = list(class_labels)
-        if len(class_labels) == 1:
-            class_labels = class_labels * num_sequences
-        if len(class_labels) != num_sequences:
-            raise ValueError(f"got {len(class_labels)} class labels for {num_sequences} sequences (give 1 or {num_sequences})")
-        return [self.unet.class_id(c) for c in class_labels]
+        ids = [None if c is None else self.unet.class_id(c) for c in labels]
+        return [c for c in ids for _ in range(per_label)]
 
     def _check_length(self, sequence_length: int | None) -> int:
         if sequence_length is None:
             sequence_length = int(self.unet.config.sample_size)
-        if isinstance(sequence_length, bool) or not isinstance(sequence_length, (int, np.integer)) or sequence_length < 1:
-            raise ValueError(f"sequence_length must be a positive int, got {sequence_length!r}")
-        return int(sequence_length)
+        return _positive_int(sequence_length, "sequence_length")
+
+    def _check_steps(self, num_inference_steps: int) -> int:
+        n_train = int(self.scheduler.config.num_train_timesteps)
+        if isinstance(num_inference_steps, bool) or not 1 <= int(num_inference_steps) <= n_train:
+            raise ValueError(
+                f"num_inference_steps={num_inference_steps} must be between 1 and the {n_train} training steps "
+                f"of the scheduler"
+            )
+        return int(num_inference_steps)
+
+    @staticmethod
+    def _generators(generator, total: int) -> list | torch.Generator | None:
+        if isinstance(generator, (list, tuple)):
+            if len(generator) != total:
+                raise ValueError(f"got {len(generator)} generators for {total} sequences (give one, or one per sequence)")
+            return list(generator)
+        return generator
+
+    def _noise(self, x, t, cond, guidance_scale: float):
+        """The (guided) noise prediction at step t; w=0 or no labels: null class; w=1: conditional."""
+        if cond is None or guidance_scale == 0:
+            return self.unet(x, t, None).sample
+        if guidance_scale == 1:
+            return self.unet(x, t, cond).sample
+        null = torch.full_like(cond, self.unet.null_class_id)
+        both = self.unet(torch.cat([x, x]), t, torch.cat([cond, null])).sample
+        return guided_noise(*both.chunk(2), guidance_scale)
+
+    def _sample_chunk(self, labels: list, length: int, steps: int, guidance_scale: float, eta: float, generator):
+        device, dtype = self._execution_device, self.unet.dtype
+        shape = (len(labels), self.unet.config.in_channels, length)
+        x = randn_tensor(shape, generator=generator, device=device, dtype=dtype) * self.scheduler.init_noise_sigma
+        null = self.unet.null_class_id
+        ids = [null if c is None else c for c in labels]
+        cond = None if all(c is None for c in labels) else torch.tensor(ids, device=device, dtype=torch.long)
+        kwargs = {"eta": eta} if isinstance(self.scheduler, DDIMScheduler) else {}
+        self.scheduler.set_timesteps(steps, device=device)
+        for t in self.progress_bar(self.scheduler.timesteps):
+            eps = self._noise(self.scheduler.scale_model_input(x, t), t, cond, guidance_scale)
+            x = self.scheduler.step(eps, t, x, generator=generator, **kwargs).prev_sample
+        return x.float().cpu()
 
     @torch.no_grad()
     def __call__(
         self,
-        num_sequences: int = 1,
+        num_sequences: int | None = None,
         sequence_length: int | None = None,
         class_labels: Label | Iterable[Label] | None = None,
         guidance_scale: float = 1.0,
         num_inference_steps: int = 50,
         eta: float = 0.0,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
         batch_size: int = 256,
-        output_type: str = "str",
+        num_sequences_per_label: int = 1,
+        output_type: str = "np",
         return_dict: bool = True,
     ) -> DNADiffusionPipelineOutput | tuple:
-        """Generate `num_sequences` DNA sequences; class_labels are ids or names (one for all, or one each).
+        """Generate DNA; class_labels are ids or names (exact, unique prefix or the part before the first "_").
 
+        Batch size: a list of labels gives one sequence per label (``num_sequences`` may be left unset); a single
+        label or None gives ``num_sequences`` (default 1); every label is repeated ``num_sequences_per_label``
+        times (like diffusers' ``num_images_per_prompt``). ``generator`` is one generator or one per sequence.
         guidance_scale w: eps = eps_null + w (eps_c - eps_null); w=0 unconditional, 1 conditional, >1 guided.
-        output_type "str" returns (sequences,) when return_dict=False, "onehot" returns (onehot,); the
-        returned output object always carries both.
+        output_type "np" gives the one-hot array as numpy, "pt" as a torch tensor; the strings are always
+        in ``.sequences``. ``return_dict=False`` returns ``(onehot, sequences, class_labels)``.
         """
-        if isinstance(num_sequences, bool) or not isinstance(num_sequences, (int, np.integer)) or num_sequences < 1:
-            raise ValueError(f"num_sequences must be a positive int, got {num_sequences!r}")
-        if output_type not in ("str", "onehot"):
-            raise ValueError(f"output_type must be 'str' or 'onehot', got {output_type!r}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        n_train = int(self.scheduler.config.num_train_timesteps)
-        if not 1 <= int(num_inference_steps) <= n_train:
-            raise ValueError(
-                f"num_inference_steps={num_inference_steps} must be between 1 and the {n_train} training steps "
-                f"of the scheduler"
-            )
+        if output_type not in ("np", "pt"):
+            raise ValueError(f"output_type must be 'np' or 'pt' (the strings are always in .sequences), "
+                             f"got {output_type!r}")
+        per_label = _positive_int(num_sequences_per_label, "num_sequences_per_label")
+        labels = self._resolve_labels(class_labels, num_sequences, per_label)
+        batch_size = _positive_int(batch_size, "batch_size")
+        guidance_scale, eta = _finite(guidance_scale, "guidance_scale"), _finite(eta, "eta")
+        steps = self._check_steps(num_inference_steps)
         length = self._check_length(sequence_length)
-        labels = self._resolve_labels(class_labels, int(num_sequences))
-        null = self.unet.null_class_id
-        device, dtype = self._execution_device, self.unet.dtype
-        is_ddim = isinstance(self.scheduler, DDIMScheduler)
-
+        generators = self._generators(generator, len(labels))
         chunks = []
-        for start in range(0, num_sequences, batch_size):
-            lab = labels[start:start + batch_size]
-            b = len(lab)
-            x = randn_tensor((b, self.unet.config.in_channels, length), generator=generator, device=device, dtype=dtype)
-            x = x * self.scheduler.init_noise_sigma
-            cond = None if lab[0] is None else torch.tensor(lab, device=device, dtype=torch.long)
-            self.scheduler.set_timesteps(int(num_inference_steps), device=device)
-            for t in self.progress_bar(self.scheduler.timesteps):
-                model_in = self.scheduler.scale_model_input(x, t)
-                if cond is None or guidance_scale == 0:
-                    eps = self.unet(model_in, t, None).sample  # unconditional (null class)
-                elif guidance_scale == 1:
-                    eps = self.unet(model_in, t, cond).sample
-                else:
-                    both = self.unet(torch.cat([model_in, model_in]), t,
-                                     torch.cat([cond, torch.full_like(cond, null)])).sample
-                    eps = guided_noise(*both.chunk(2), guidance_scale)
-                kwargs = {"eta": eta} if is_ddim else {}
-                x = self.scheduler.step(eps, t, x, generator=generator, **kwargs).prev_sample
-            chunks.append(x.float().cpu())
+        for start in range(0, len(labels), batch_size):
+            gen = generators[start:start + batch_size] if isinstance(generators, list) else generators
+            chunks.append(self._sample_chunk(labels[start:start + batch_size], length, steps, guidance_scale,
+                                             eta, gen))
         x = torch.cat(chunks).numpy()
         sequences = decode_one_hot(x)
         onehot = np.eye(4, dtype=np.float32)[x.argmax(axis=1)].transpose(0, 2, 1).copy()
         names = self.class_names
         shown = [None if c is None else (names[c] if names else c) for c in labels]
-        if not return_dict:
-            return (sequences,) if output_type == "str" else (onehot,)
-        return DNADiffusionPipelineOutput(sequences=sequences, onehot=onehot, class_labels=shown)
+        out = DNADiffusionPipelineOutput(onehot=torch.from_numpy(onehot) if output_type == "pt" else onehot,
+                                         sequences=sequences, class_labels=shown)
+        return out if return_dict else (out.onehot, out.sequences, out.class_labels)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..models.factory import VARIANTS
+from ..modeling.variants import VARIANTS
 
 MIXED_PRECISION = ("no", "fp16", "bf16")
 SCHEDULERS = ("constant", "onecycle")
@@ -54,6 +54,33 @@ def none_word(parse: Callable[[str], Any] = str) -> Callable[[str], Any]:
     return lambda text: None if text.strip().lower() == "none" else parse(text)
 
 
+def check_learning_rate(value: float) -> None:
+    """A learning rate must be a finite number > 0 (nan, inf, 0 and negatives are refused)."""
+    if not (value > 0 and value != float("inf")):
+        raise ValueError(f"learning_rate must be a finite number > 0, got {value}; pass e.g. --learning-rate 5e-4")
+
+
+def parse_grid_update_steps(spec: str | Sequence[int] | None, updates_per_epoch: int) -> set[int]:
+    """Optimizer steps after which to refit KAN grids. `spec`: None/"" (never), a list of steps, or a
+    string "epochs:1,2" (after those epochs) / "steps:50,200" / "every:N" (every N steps, first epoch only)."""
+    if not spec:
+        return set()
+    if not isinstance(spec, str):
+        return {int(s) for s in spec}
+    kind, _, values = spec.partition(":")
+    try:
+        nums = [int(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+        nums = []
+    if kind not in ("epochs", "steps", "every") or not nums or min(nums) < 1:
+        raise ValueError(f"grid update schedule {spec!r}: use 'epochs:1,2', 'steps:50,200' or 'every:N' (N >= 1)")
+    if kind == "epochs":
+        return {e * updates_per_epoch for e in nums}
+    if kind == "steps":
+        return set(nums)
+    return set(range(nums[0], updates_per_epoch + 1, nums[0]))
+
+
 @dataclass(kw_only=True)
 class TrainingSetup:
     """What every training run shares: where it writes, precision/device, seed, resume, checkpoints, logs, Hub."""
@@ -64,6 +91,11 @@ class TrainingSetup:
     cpu: bool = option(False, help="force CPU even when a GPU is present")
     max_steps: int | None = option(None, help="stop after this many optimizer updates in total")
     resume: bool = option(False, help="continue from the newest checkpoint in the output folder")
+    allow_changed_args: bool = option(False, help="with --resume, accept training arguments (learning rate, batch "
+                                                  "size, ...) that differ from the checkpoint's; the dataset and "
+                                                  "model must still match")
+    overwrite_output_dir: bool = option(False, help="replace the earlier run found in --output-dir (its "
+                                                    "checkpoints, best/, logs and results)")
     save_steps: int | None = option(None, help="also checkpoint every N optimizer updates (0 or unset = off)",
                                     aliases=["--checkpoint-every"])
     keep_checkpoints: int = option(2, help="how many of the newest checkpoints to keep", aliases=["--keep-last"])
@@ -121,6 +153,20 @@ class ClassifierTrainingConfig(TrainingSetup):
     rc_augment: float = option(0.0, help="probability of reverse-complementing a training row")
     shift_augment: int = option(0, help="max random shift (bp) of training rows")
     dataloader_workers: int = option(0, help="DataLoader worker processes for the training split")
+    # the recipe (training/recipe.py, training/kan_monitor.py; bench_results/gue_recipe_search): all off by
+    # default except the KAN input monitor
+    label_smoothing: float = option(0.0, help="label-smoothed cross-entropy (single-label classification)")
+    ema_decay: float | None = option(None, help="evaluate/select/save an EMA of the weights (e.g. 0.999)")
+    rc_eval: bool = option(False, help="average forward and reverse-complement logits at evaluation (kept in "
+                                       "the saved config)")
+    grid_update: str | None = option(None, metavar="SCHEDULE",
+                                     help="refit KANLinear grids on training inputs: 'epochs:1,2', 'steps:50,200' "
+                                          "or 'every:N'")
+    spline_lr_scale: float = option(1.0, help="learning-rate multiplier of KAN spline weights")
+    spline_weight_decay: float | None = option(None, help="weight decay of KAN spline weights (unset: "
+                                                          "--weight-decay)")
+    kan_monitor: bool = option(True, help="log per-epoch KAN input-vs-grid statistics to train_log.jsonl "
+                                          "(split 'kan'; --no-kan-monitor to skip)")
     model_card: dict[str, Any] = option(default_factory=dict, cli=False, help="extra write_model_card kwargs")
 
     def __post_init__(self) -> None:
@@ -132,10 +178,18 @@ class ClassifierTrainingConfig(TrainingSetup):
         for name in ("epochs", "batch_size", "eval_batch_size", "gradient_accumulation_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        check_learning_rate(self.learning_rate)
         if not 0 <= self.rc_augment <= 1:
             raise ValueError(f"rc_augment must be a probability in [0, 1], got {self.rc_augment}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in (0, 1) (e.g. 0.999) or unset, got {self.ema_decay}")
+        if not self.spline_lr_scale > 0:
+            raise ValueError(f"spline_lr_scale must be > 0, got {self.spline_lr_scale}")
+        if self.spline_weight_decay is not None and not self.spline_weight_decay >= 0:
+            raise ValueError(f"spline_weight_decay must be >= 0, got {self.spline_weight_decay}")
+        parse_grid_update_steps(self.grid_update, 1)
         self.early_stopping_patience = self.early_stopping_patience or None  # 0 = off
         self.max_grad_norm = self.max_grad_norm or None
 
@@ -199,6 +253,7 @@ class DiffusionTrainingConfig(TrainingSetup):
             raise ValueError(f"need 0 < beta_start < beta_end < 1, got {self.beta_start}, {self.beta_end}")
         if self.sample_steps > self.num_train_timesteps:
             raise ValueError(f"sample_steps={self.sample_steps} exceeds num_train_timesteps={self.num_train_timesteps}")
+        check_learning_rate(self.learning_rate)
         if self.batch_size < 1 or self.epochs < 1:
             raise ValueError(f"batch_size and epochs must be >= 1, got {self.batch_size} and {self.epochs}")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:

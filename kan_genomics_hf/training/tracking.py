@@ -76,7 +76,7 @@ class JSONLTracker(GeneralTracker):
             self.start()
         by_split: dict[str, dict[str, Any]] = {}
         for key, value in values.items():
-            split, _, name = key.rpartition("/")
+            split, _, name = key.partition("/") if "/" in key else ("", "", key)  # names may hold "/" (kan rows)
             by_split.setdefault(split or DEFAULT_SPLIT, {})[name] = _plain(value)
         for split, metrics in by_split.items():
             record = {"step": int(step or 0), "split": split, **metrics, "time": round(time.time() - self._t0, 3)}

@@ -10,10 +10,17 @@ is in `<output_dir>/best` as a `save_pretrained` folder with tokenizer, remote c
 
 The shared skeleton (Accelerator, resume, checkpoints, trackers, export, push) is `skeleton.TrainingRun`.
 Extension points: `build_optimizer` (parameter groups), `ClassifierLoop.compute_loss` (the objective),
-and `TrainerCallback` hooks called after every optimizer update and after every validation.
+and `TrainerCallback` hooks called before training, after every optimizer update, around validation (the
+weights to evaluate and save) and after every validation.
+
+The recipe options of `ClassifierTrainingConfig` (training/recipe.py) go through these: spline LR / weight
+decay groups (`build_optimizer`), label smoothing (`compute_loss`), weight EMA, KAN grid updates and the KAN
+input monitor (callbacks, see `recipe_callbacks`; the EMA is part of every checkpoint), and RC-averaged
+evaluation (`config.rc_averaging`).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Iterator, Sequence
@@ -23,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from ..models.predict import predict_scores
-from .cards import classifier_card
+from .cards import classifier_card, hardware_of
 from .config import ClassifierTrainingConfig
-from .skeleton import TrainingRun
+from .skeleton import TrainingRun, run_identity
 
 
 class NonFiniteLossError(RuntimeError):
@@ -70,11 +77,21 @@ class EpochShuffleSampler:
 class TrainerCallback:
     """Hooks into `ClassifierLoop` (EMA, KAN grid updates, diagnostics, ...); override what you need."""
 
+    def on_train_begin(self, loop: ClassifierLoop) -> None:
+        """Before the first update of `fit` (after a resume, `loop.state` is the restored state)."""
+
     def on_step_end(self, loop: ClassifierLoop) -> None:
         """After every optimizer update (`loop.state['global_step']` is the new step)."""
 
+    def evaluation_weights(self, loop: ClassifierLoop) -> contextlib.AbstractContextManager:
+        """Context around each validation and best-model save (e.g. swapping in EMA weights)."""
+        return contextlib.nullcontext()
+
     def on_epoch_end(self, loop: ClassifierLoop, metrics: dict[str, float]) -> None:
         """After each validation, with its metrics (extra keys added here are logged too)."""
+
+    def on_train_end(self, loop: ClassifierLoop) -> None:
+        """After the last epoch (also when training stopped with an error): release hooks and the like."""
 
 
 @dataclass
@@ -125,13 +142,15 @@ def make_loaders(dataset, tokenizer, args: ClassifierTrainingConfig) -> Loaders:
 
 
 def build_optimizer(model, args: ClassifierTrainingConfig):
-    """AdamW with weight decay on weight matrices only (the place for extra parameter groups)."""
+    """AdamW with weight decay on weight matrices only, and KAN spline weights in their own group
+    (`spline_lr_scale`, `spline_weight_decay`); the place for extra parameter groups."""
     import torch
 
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.ndim <= 1]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=args.learning_rate)
+    from .recipe import optimizer_groups
+
+    groups = optimizer_groups(model, args.learning_rate, args.weight_decay, args.spline_lr_scale,
+                              args.spline_weight_decay)
+    return torch.optim.AdamW(groups, lr=args.learning_rate)
 
 
 def build_scheduler(optimizer, args: ClassifierTrainingConfig, total_updates: int, num_processes: int):
@@ -161,8 +180,17 @@ class ClassifierLoop:
         self.state: dict[str, Any] = initial_state()
 
     def compute_loss(self, batch):
-        """The training objective of one batch (the model's own loss)."""
-        return self.model(**batch).loss
+        """The training objective of one batch: the model's own loss, or label-smoothed cross-entropy."""
+        from .recipe import training_loss
+
+        return training_loss(self.model, batch, self.args.label_smoothing)
+
+    def evaluation_weights(self) -> contextlib.ExitStack:
+        """Every callback's `evaluation_weights` context at once (the weights to validate and save)."""
+        stack = contextlib.ExitStack()
+        for cb in self.callbacks:
+            stack.enter_context(cb.evaluation_weights(self))
+        return stack
 
     def check_finite(self, loss) -> None:
         import torch
@@ -232,15 +260,19 @@ class ClassifierLoop:
         from ..evaluation.metrics import classification_metrics
 
         st, epoch = self.state, self.state["epoch"]
-        probs, labels = predict_scores(self.model, self.loaders.validation, self.acc, self.args.progress, "validate")
-        val = classification_metrics(labels, probs)
+        with self.evaluation_weights():
+            probs, labels = predict_scores(self.model, self.loaders.validation, self.acc, self.args.progress,
+                                           "validate")
+            val = classification_metrics(labels, probs)
+            improved = val["mcc"] > st["best_mcc"]
+            if improved:
+                self.save_best()
         for cb in self.callbacks:
             cb.on_epoch_end(self, val)
         self.run.log(val, st["global_step"], split="validation")
         self.acc.print(f"epoch {epoch + 1}: validation " + ", ".join(f"{k} {v:.4f}" for k, v in val.items()))
-        if val["mcc"] > st["best_mcc"]:
+        if improved:
             st.update(best_mcc=val["mcc"], best_epoch=epoch + 1, bad_epochs=0, best_validation=val)
-            self.save_best()
         else:
             st["bad_epochs"] += 1
         st.update(epoch=epoch + 1, batch_in_epoch=0)
@@ -263,6 +295,8 @@ class ClassifierLoop:
         """Epochs until `epochs`, `max_steps` or early stopping (continuing a restored state)."""
         self.model.train()
         done = self.state["stopped_early"] or self.max_steps_reached()
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
         while not done and self.state["epoch"] < self.args.epochs:
             hit_max = self.train_epoch()
             done = self.end_epoch() or hit_max
@@ -308,27 +342,83 @@ def prepare_loop(run: TrainingRun, model, tokenizer, dataset, callbacks) -> Clas
     total = math.ceil(len(loaders.train) / args.gradient_accumulation_steps) * args.epochs
     total = min(total, args.max_steps) if args.max_steps else total
     scheduler = acc.prepare(build_scheduler(optimizer, args, total, acc.num_processes))
-    loop = ClassifierLoop(run, model, tokenizer, optimizer, scheduler, loaders, callbacks)
+    updates_per_epoch = math.ceil(len(loaders.train) / args.gradient_accumulation_steps)
+    recipe = recipe_callbacks(acc, model, args, updates_per_epoch)  # registers the EMA for checkpointing
+    loop = ClassifierLoop(run, model, tokenizer, optimizer, scheduler, loaders, [*recipe, *callbacks])
     run.restore(loop.state)
     return loop
 
 
+def recipe_callbacks(acc, model, args: ClassifierTrainingConfig, updates_per_epoch: int) -> list[TrainerCallback]:
+    """The callbacks the recipe options ask for: weight EMA (registered with `acc` so checkpoints carry it
+    and `--resume` restores it), KAN grid updates and the KAN input monitor."""
+    from . import recipe
+
+    net = acc.unwrap_model(model)
+    out: list[TrainerCallback] = []
+    if args.ema_decay:
+        ema = recipe.WeightEMA(net, args.ema_decay)
+        acc.register_for_checkpointing(ema)
+        out.append(recipe.EMACallback(ema))
+    if args.kan_monitor or args.grid_update:
+        from .kan_monitor import KANInputMonitor
+
+        monitor = KANInputMonitor(net)
+        if args.grid_update:
+            steps = recipe.parse_grid_update_steps(args.grid_update, updates_per_epoch)
+            out.append(recipe.GridUpdateCallback(recipe.GridUpdater(monitor, steps)))
+        out.append(recipe.KANMonitorCallback(monitor, log=args.kan_monitor))
+    return out
+
+
+# recipe options a resume must repeat (the EMA state is in the checkpoint only when ema_decay is set)
+RECIPE_TRAINING_ARGS = ("label_smoothing", "ema_decay", "rc_eval", "grid_update", "spline_lr_scale",
+                        "spline_weight_decay")
+
+
+def training_length(train_split, args: ClassifierTrainingConfig) -> int | None:
+    """The median length (bp) of the training sequences as the model saw them (after --length-mode fixed /
+    --max-length); recorded as `config.training_length` for the out-of-distribution input checks."""
+    if args.length_mode == "fixed" and args.fixed_length:
+        return int(args.fixed_length)
+    lengths = [len(s) for s in train_split["sequence"]]
+    if not lengths:
+        return None
+    median = int(round(float(np.median(lengths))))
+    return min(median, args.max_length) if args.max_length else median
+
+
 def train_classifier(model, tokenizer, dataset, args: ClassifierTrainingConfig, dataset_name: str = "custom",
                      baselines: dict[str, Any] | None = None, accelerator=None,
-                     callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
-    """Train `model` on dataset["train"], select on dataset["validation"] MCC, score dataset["test"]; see module doc."""
+                     callbacks: Sequence[TrainerCallback] = (), full_rows: dict[str, int] | None = None
+                     ) -> TrainResult:
+    """Train `model` on dataset["train"], select on dataset["validation"] MCC, score dataset["test"]; see module doc.
+
+    `full_rows` (split -> rows before `--max-train` / `--max-eval` subsampling) lets the model card say which
+    splits are subsamples."""
     check_splits(dataset)
     run = TrainingRun(args, accelerator, gradient_accumulation_steps=args.gradient_accumulation_steps)
     set_label_names(model, dataset)
+    if args.rc_eval and getattr(model, "config", None) is not None:
+        model.config.rc_averaging = True  # evaluation averages both strands; kept in the saved config
+    run.identity = run_identity(dataset_name, dataset, model.config, args)  # checked on resume
+    run.identity["training"].update({k: getattr(args, k) for k in RECIPE_TRAINING_ARGS})
+    if getattr(model, "config", None) is not None:  # after run_identity: resumes of older runs still match
+        model.config.training_length = training_length(dataset["train"], args)
     loop = prepare_loop(run, model, tokenizer, dataset, callbacks)
     try:
         loop.fit()
     finally:
+        for cb in loop.callbacks:
+            cb.on_train_end(loop)
         run.close()
     loop.load_best()
     test = loop.test()
     net = run.accelerator.unwrap_model(loop.model)  # the card describes the best weights, now in the model
-    loop.save_best(classifier_card(net, args, dataset_name, loop.state["best_validation"], test, baselines))
+    rows = {split: len(ds) for split, ds in dataset.items()}
+    loop.save_best(classifier_card(net, args, dataset_name, loop.state["best_validation"], test, baselines,
+                                   rows=rows, full_rows=full_rows, num_processes=run.accelerator.num_processes,
+                                   hardware=hardware_of(run.accelerator)))
     hub_url = run.finish(loop.result(test).to_dict(), loop.best_dir)
     run.accelerator.wait_for_everyone()
     return loop.result(test, hub_url)

@@ -1,0 +1,88 @@
+"""Named settings for `kan-genomics train --preset` (and the benchmark presets built on them).
+
+``RECOMMENDED`` is the configuration chosen on validation MCC only (dev splits) in
+``bench_results/gue_recipe_search`` (see its summary.md for the evidence behind every entry).
+A preset fills in only flags still at their defaults; explicit flags win, and its ``--config``
+entries come first so the user's ``--config KEY=VALUE`` override them.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+# `kan-genomics train` settings (argparse dest = config field name) -> value
+RECOMMENDED: dict[str, Any] = {
+    "size": "200k",
+    "epochs": 10,
+    "batch_size": 64,
+    "learning_rate": 5e-3,
+    "scheduler": "onecycle",
+    "weight_decay": 0.005,
+    "early_stopping_patience": 3,
+    "mixed_precision": "bf16",
+}
+# LegNetConfig KEY=VALUE entries: LayerNorm (no affine) before every SE KANLinear (LKAN only; no effect on the
+# baseline / CKAN). Screen on mouse_2 validation, 2 seeds: LKAN +3.1 ± 0.7 MCC over the paper-exact LKAN (2/2),
+# +2.8 ± 0.3 over the baseline; mouse_0 (3,000-row subsample): +2.1 ± 3.7 over LKAN, -0.4 ± 1.9 vs the baseline.
+# Not included (no consistent gain in the same screen): RC augmentation + RC-averaged evaluation (+0.8 ± 2.0,
+# 1/2), one grid update after epoch 1 (-0.9 ± 3.1, 1/2).
+RECOMMENDED_CONFIG: list[str] = ["kan_input_norm=layernorm"]
+
+TRAIN_PRESETS: dict[str, tuple[dict[str, Any], list[str]]] = {"recommended": (RECOMMENDED, RECOMMENDED_CONFIG)}
+
+# ClassifierTrainingConfig fields that are recipe options (a benchmark preset passes them as `recipe`)
+RECIPE_KEYS = ("rc_augment", "shift_augment", "rc_eval", "label_smoothing", "ema_decay", "grid_update",
+               "spline_lr_scale", "spline_weight_decay")
+
+
+def _config_overrides(entries: list[str]) -> dict[str, Any]:
+    import json
+
+    out: dict[str, Any] = {}
+    for entry in entries:
+        key, _, value = entry.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+# the same configuration as `kan-genomics benchmark` preset values (BenchmarkConfig fields)
+RECOMMENDED_BENCHMARK: dict[str, Any] = {
+    "size": RECOMMENDED["size"], "epochs": RECOMMENDED["epochs"], "batch_size": RECOMMENDED["batch_size"],
+    "learning_rate": RECOMMENDED["learning_rate"], "scheduler": RECOMMENDED["scheduler"], "runs": 3,
+    "max_train": None, "max_eval": None, "early_stopping_patience": RECOMMENDED["early_stopping_patience"],
+    "mixed_precision": RECOMMENDED["mixed_precision"],
+    "recipe": {k: RECOMMENDED[k] for k in RECIPE_KEYS if k in RECOMMENDED},
+    "config_overrides": _config_overrides(RECOMMENDED_CONFIG),
+}
+
+
+def field_defaults(*dataclass_types: type) -> dict[str, Any]:
+    """{field name: default} of the given dataclasses (the defaults of the flags derived from them)."""
+    out: dict[str, Any] = {}
+    for dtype in dataclass_types:
+        for f in dataclasses.fields(dtype):
+            if f.default is not dataclasses.MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                out[f.name] = f.default_factory()
+    return out
+
+
+def apply_train_preset(args: argparse.Namespace, defaults: dict[str, Any]) -> argparse.Namespace:
+    """Fill ``args`` from ``args.preset`` (None = nothing) where a value still equals its flag's default
+    (``defaults``, e.g. from `field_defaults`); the preset's --config entries go before the user's."""
+    name = getattr(args, "preset", None)
+    if not name:
+        return args
+    if name not in TRAIN_PRESETS:
+        raise ValueError(f"unknown train preset {name!r}; choose from {sorted(TRAIN_PRESETS)}")
+    values, config = TRAIN_PRESETS[name]
+    for key, value in values.items():
+        if getattr(args, key, defaults.get(key)) == defaults.get(key):
+            setattr(args, key, value)
+    args.config = list(config) + list(getattr(args, "config", []) or [])
+    return args
