@@ -46,15 +46,7 @@ def run(args: argparse.Namespace) -> int:
     setup_runtime(args)
     from ..data.loading import load_genomic_dataset
     from ..data.summary import format_summary, summarize_dataset
-    from ..evaluation.baselines import run_baselines
-    from ..evaluation.report import format_markdown_table, write_plots
-    from ..hub.model_card import write_model_card
-    from ..modeling.tokenization_dna import DNATokenizer
-    from ..models.factory import build_config, build_model, count_parameters, flops_per_sequence
-    from ..training.cards import classifier_card
-    from ..training.config import ClassifierTrainingConfig
-    from ..training.tracking import read_jsonl
-    from ..training.trainer import train_classifier
+    from ..evaluation.report import write_plots
 
     t_all = time.time()
     out = Path(args.output_dir)
@@ -67,60 +59,94 @@ def run(args: argparse.Namespace) -> int:
     print(format_summary(summarize_dataset(dd), f"synthetic {options}"))
 
     print("\n[1/4] classical baselines (GC content only; k-mer logistic regression, k in 4-6)")
-    baselines = run_baselines(dd, seed=args.seed)
-    rows: list[dict[str, Any]] = []
-    for name, res in baselines.items():
-        print(f"  {name:<11} test MCC {res['metrics']['mcc']:.3f}")
-        rows.append({"dataset": "synthetic", "variant": name, "kind": "classical", "run": "single",
-                     "params": res["params"], "test": res["metrics"]})
+    baselines, rows = _classical_baselines(dd, args.seed)
 
     print(f"\n[2/4] training baseline / LKAN / CKAN at ~{args.size} parameters each ({epochs} epochs)")
     models_dir = out / "models"
     for variant in VARIANTS:
-        import torch
-
-        torch.manual_seed(args.seed)
-        config = build_config(variant, args.size, num_labels=2)
-        model = build_model(config)
-        run_dir = out / "runs" / variant
-        shutil.rmtree(run_dir, ignore_errors=True)
-        targs = ClassifierTrainingConfig(output_dir=str(run_dir), epochs=epochs, batch_size=64, learning_rate=5e-3,
-                                         scheduler="onecycle", seed=args.seed, early_stopping_patience=None,
-                                         keep_checkpoints=1, log_every=10)
-        t0 = time.time()
-        print(f"  {variant}: {count_parameters(model):,} parameters, block sizes {list(config.block_sizes)}")
-        result = train_classifier(model, DNATokenizer(), dd, targs, dataset_name="synthetic", baselines=baselines)
-        seconds = time.time() - t0
-        final = models_dir / f"legnet-{variant}"
-        shutil.rmtree(final, ignore_errors=True)
-        shutil.copytree(result.best_dir, final)
-        card = classifier_card(model, targs, "synthetic", result.best_validation, result.test, baselines)
-        card["model_name"] = f"legnet-{variant}-synthetic-demo"
-        write_model_card(final, **card)
-        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
-        shutil.rmtree(run_dir / "best", ignore_errors=True)
-        curve = [r for r in read_jsonl(run_dir / "train_log.jsonl") if r["split"] == "validation"]
-        rows.append({"dataset": "synthetic", "variant": variant, "kind": "main", "run": f"seed{args.seed}",
-                     "params": count_parameters(model), "flops": flops_per_sequence(model, args.length),
-                     "test": result.test, "validation": result.best_validation, "best_epoch": result.best_epoch,
-                     "train_seconds": round(seconds, 1), "seconds_per_step": round(seconds / max(result.global_step, 1), 4),
-                     "validation_curve": [c["mcc"] for c in curve], "model_dir": str(final)})
-        print(f"    test MCC {result.test['mcc']:.3f} in {seconds:.0f} s -> {final}")
+        rows.append(_train_variant(args, variant, dd, baselines, out, epochs))
 
     print("\n[3/4] comparison (test split)")
     table = _table(rows)
     print(table)
 
     print("\n[4/4] the 'dna-classification' pipeline on a few test sequences (LKAN model)")
+    shown = _show_pipeline_examples(dd, models_dir / "legnet-lkan")
+
+    plots = write_plots(rows, out)
+    plots.update(_extra_plots(rows, out))
+    total = time.time() - t_all
+    _write_results(out, options, table, rows, shown, plots, total)
+    print(f"\nwrote {out / 'results.md'}, {out / 'results.json'} and {len(plots)} plots in {total:.0f} s")
+    return 0
+
+
+def _classical_baselines(dd: Any, seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Fit the GC-only and k-mer baselines; returns them and one results row each (printing test MCC)."""
+    from ..evaluation.baselines import run_baselines
+
+    baselines = run_baselines(dd, seed=seed)
+    rows: list[dict[str, Any]] = []
+    for name, res in baselines.items():
+        print(f"  {name:<11} test MCC {res['metrics']['mcc']:.3f}")
+        rows.append({"dataset": "synthetic", "variant": name, "kind": "classical", "run": "single",
+                     "params": res["params"], "test": res["metrics"]})
+    return baselines, rows
+
+
+def _train_variant(args: argparse.Namespace, variant: str, dd: Any, baselines: dict[str, Any], out: Path,
+                   epochs: int) -> dict[str, Any]:
+    """Train one LegNet variant, save it with a model card under out/models, and return its results row."""
+    import torch
+
+    from ..hub.model_card import write_model_card
+    from ..modeling.tokenization_dna import DNATokenizer
+    from ..models.factory import build_config, build_model, count_parameters, flops_per_sequence
+    from ..training.cards import classifier_card
+    from ..training.config import ClassifierTrainingConfig
+    from ..training.tracking import read_jsonl
+    from ..training.trainer import train_classifier
+
+    torch.manual_seed(args.seed)
+    config = build_config(variant, args.size, num_labels=2)
+    model = build_model(config)
+    run_dir = out / "runs" / variant
+    shutil.rmtree(run_dir, ignore_errors=True)
+    targs = ClassifierTrainingConfig(output_dir=str(run_dir), epochs=epochs, batch_size=64, learning_rate=5e-3,
+                                     scheduler="onecycle", seed=args.seed, early_stopping_patience=None,
+                                     keep_checkpoints=1, log_every=10)
+    t0 = time.time()
+    print(f"  {variant}: {count_parameters(model):,} parameters, block sizes {list(config.block_sizes)}")
+    result = train_classifier(model, DNATokenizer(), dd, targs, dataset_name="synthetic", baselines=baselines)
+    seconds = time.time() - t0
+    final = out / "models" / f"legnet-{variant}"
+    shutil.rmtree(final, ignore_errors=True)
+    shutil.copytree(result.best_dir, final)
+    card = classifier_card(model, targs, "synthetic", result.best_validation, result.test, baselines)
+    card["model_name"] = f"legnet-{variant}-synthetic-demo"
+    write_model_card(final, **card)
+    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    shutil.rmtree(run_dir / "best", ignore_errors=True)
+    curve = [r for r in read_jsonl(run_dir / "train_log.jsonl") if r["split"] == "validation"]
+    print(f"    test MCC {result.test['mcc']:.3f} in {seconds:.0f} s -> {final}")
+    return {"dataset": "synthetic", "variant": variant, "kind": "main", "run": f"seed{args.seed}",
+            "params": count_parameters(model), "flops": flops_per_sequence(model, args.length),
+            "test": result.test, "validation": result.best_validation, "best_epoch": result.best_epoch,
+            "train_seconds": round(seconds, 1), "seconds_per_step": round(seconds / max(result.global_step, 1), 4),
+            "validation_curve": [c["mcc"] for c in curve], "model_dir": str(final)}
+
+
+def _show_pipeline_examples(dd: Any, model_dir: Path) -> list[dict[str, Any]]:
+    """Classify four test sequences (through the pipeline, else the model directly), print and return them."""
     examples = dd["test"].select(range(4))
     try:
-        preds = _pipeline_examples(models_dir / "legnet-lkan", examples["sequence"])
+        preds = _pipeline_examples(model_dir, examples["sequence"])
     except Exception as err:  # noqa: BLE001 - the demo reports, then continues with direct inference
         print(f"  pipeline unavailable ({type(err).__name__}: {err}); using the model directly")
         from ..models.predict import predict_proba
         from .evaluate import load_model_and_tokenizer
 
-        m, tok = load_model_and_tokenizer(str(models_dir / "legnet-lkan"))
+        m, tok = load_model_and_tokenizer(str(model_dir))
         probs = predict_proba(m, tok, examples["sequence"])
         preds = [{"label": m.config.id2label.get(int(p.argmax()), str(int(p.argmax()))), "score": float(p.max())}
                  for p in probs]
@@ -131,10 +157,14 @@ def run(args: argparse.Namespace) -> int:
         shown.append({"sequence": seq, "true_label": names[int(label)], "predicted_label": str(top.get("label")),
                       "score": round(float(top.get("score", float("nan"))), 4)})
         print(f"  {seq[:40]}...  true {names[int(label)]:<10}  predicted {top.get('label')} ({top.get('score', 0):.3f})")
+    return shown
 
-    plots = write_plots(rows, out)
-    plots.update(_extra_plots(rows, out))
-    total = time.time() - t_all
+
+def _write_results(out: Path, options: dict[str, Any], table: str, rows: list[dict[str, Any]],
+                   shown: list[dict[str, Any]], plots: dict[str, Path], total: float) -> None:
+    """Write out/results.md and out/results.json."""
+    from ..evaluation.report import format_markdown_table
+
     md = ["# kan-genomics demo", "",
           f"Synthetic data {options}: planted G4-like / TF-like motifs in GC-matched background "
           "(a GC-only classifier should stay near MCC 0).", "",
@@ -148,8 +178,6 @@ def run(args: argparse.Namespace) -> int:
     (out / "results.md").write_text("\n".join(md) + "\n")
     (out / "results.json").write_text(json.dumps({"dataset": options, "rows": rows, "pipeline_examples": shown,
                                                   "total_seconds": round(total, 1)}, indent=2, default=str))
-    print(f"\nwrote {out / 'results.md'}, {out / 'results.json'} and {len(plots)} plots in {total:.0f} s")
-    return 0
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

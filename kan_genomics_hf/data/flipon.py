@@ -42,6 +42,39 @@ def build_flipon_dataset(
     import datasets
     from pyfaidx import Fasta
 
+    _check_options(negatives, length, test_fraction, validation_fraction)
+    rng = np.random.default_rng(seed)
+    genome = Fasta(str(genome_fasta), as_raw=True, sequence_always_upper=True)
+    sizes = {name: len(genome[name]) for name in genome.keys()}
+    rows: dict[str, list[Any]] = {k: [] for k in _COLUMNS}
+    positives, skipped = _add_positives(rows, bed, genome, genome_fasta, sizes, length, max_n_fraction)
+    report = "; ".join(f"{n} region(s) {why}" for why, n in skipped.items())
+    if not rows["sequence"]:
+        raise ValueError(f"no usable positive windows of {length} bp from {bed}: skipped {report}")
+    if skipped:
+        warnings.warn(f"build_flipon_dataset: skipped {report} of {bed}; {len(rows['sequence'])} positives kept",
+                      stacklevel=2)
+    sampler = _GenomeSampler(genome, genome_fasta, sizes, positives, length, max_n_fraction, rng)
+    for seq in list(rows["sequence"]):
+        for _ in range(negatives_per_positive):
+            if negatives == "uniform":
+                _add_row(rows, "".join(rng.choice(list("ACGT"), size=length)), 0, "", -1, -1, "uniform")
+            elif negatives == "shuffled":
+                _add_row(rows, dinucleotide_shuffle(seq, rng), 0, "", -1, -1, "shuffled")
+            else:
+                cand, chrom, a = sampler.gc_matched(gc_fraction(seq), gc_tolerance, max_tries)
+                _add_row(rows, cand, 0, chrom, a, a + length, "gc_matched")
+    ds = datasets.Dataset.from_dict(rows, features=datasets.Features({
+        "sequence": datasets.Value("string"), "label": datasets.ClassLabel(names=["negative", "positive"]),
+        "chrom": datasets.Value("string"), "start": datasets.Value("int64"), "end": datasets.Value("int64"),
+        "kind": datasets.Value("string")}))
+    return _stratified_splits(ds, bed, test_fraction, validation_fraction, seed)
+
+
+_COLUMNS = ("sequence", "label", "chrom", "start", "end", "kind")
+
+
+def _check_options(negatives: str, length: int, test_fraction: float, validation_fraction: float) -> None:
     if negatives not in NEGATIVE_KINDS:
         raise ValueError(f"negatives must be one of {NEGATIVE_KINDS}, got {negatives!r}")
     if int(length) != length or length < 1:
@@ -49,16 +82,18 @@ def build_flipon_dataset(
     if not (0 < test_fraction and 0 < validation_fraction and test_fraction + validation_fraction < 1):
         raise ValueError(f"need 0 < test_fraction, 0 < validation_fraction and their sum < 1, got {test_fraction} "
                          f"and {validation_fraction}")
-    rng = np.random.default_rng(seed)
-    genome = Fasta(str(genome_fasta), as_raw=True, sequence_always_upper=True)
-    sizes = {name: len(genome[name]) for name in genome.keys()}
-    rows: dict[str, list[Any]] = {k: [] for k in ("sequence", "label", "chrom", "start", "end", "kind")}
+
+
+def _add_row(rows: dict[str, list[Any]], seq, label, chrom, start, end, kind) -> None:
+    for k, v in zip(rows, (seq, label, chrom, start, end, kind)):
+        rows[k].append(v)
+
+
+def _add_positives(rows: dict[str, list[Any]], bed, genome, genome_fasta, sizes: dict[str, int], length: int,
+                   max_n_fraction: float) -> tuple[dict[str, list[tuple[int, int]]], dict[str, int]]:
+    """Append one `length`-bp window centred on each usable BED region to `rows`; returns the positive
+    intervals per chromosome and the skipped-region counts per reason."""
     positives: dict[str, list[tuple[int, int]]] = {}
-
-    def add(seq, label, chrom, start, end, kind):
-        for k, v in zip(rows, (seq, label, chrom, start, end, kind)):
-            rows[k].append(v)
-
     skipped: dict[str, int] = {}
     for number, (chrom, s, e) in enumerate(read_bed(bed), 1):
         if chrom not in sizes:
@@ -77,50 +112,52 @@ def build_flipon_dataset(
             skipped[reason] = skipped.get(reason, 0) + 1
             continue
         positives.setdefault(chrom, []).append((start, start + length))
-        add(seq, 1, chrom, start, start + length, "positive")
-    report = "; ".join(f"{n} region(s) {why}" for why, n in skipped.items())
-    if not rows["sequence"]:
-        raise ValueError(f"no usable positive windows of {length} bp from {bed}: skipped {report}")
-    if skipped:
-        warnings.warn(f"build_flipon_dataset: skipped {report} of {bed}; {len(rows['sequence'])} positives kept",
-                      stacklevel=2)
+        _add_row(rows, seq, 1, chrom, start, start + length, "positive")
+    return positives, skipped
 
-    def overlaps(chrom, a, b):
-        return any(a < pe and ps < b for ps, pe in positives.get(chrom, ()))
 
-    chroms = [c for c in sizes if sizes[c] >= length]
-    weights = np.array([sizes[c] for c in chroms], dtype=float)
-    weights /= weights.sum()
-    pos_seqs = list(rows["sequence"])
-    for seq in pos_seqs:
-        for _ in range(negatives_per_positive):
-            if negatives == "uniform":
-                add("".join(rng.choice(list("ACGT"), size=length)), 0, "", -1, -1, "uniform")
-            elif negatives == "shuffled":
-                add(dinucleotide_shuffle(seq, rng), 0, "", -1, -1, "shuffled")
-            else:
-                target = gc_fraction(seq)
-                best = None
-                for _ in range(max_tries):
-                    chrom = chroms[int(rng.choice(len(chroms), p=weights))]
-                    a = int(rng.integers(0, sizes[chrom] - length + 1))
-                    if overlaps(chrom, a, a + length):
-                        continue
-                    cand = str(genome[chrom][a:a + length])
-                    if cand.count("N") > max_n_fraction * length:
-                        continue
-                    diff = abs(gc_fraction(cand) - target)
-                    if best is None or diff < best[0]:
-                        best = (diff, cand, chrom, a)
-                    if diff <= gc_tolerance:
-                        break
-                if best is None:
-                    raise ValueError(f"could not draw any N-free {length}-bp negative window from {genome_fasta}")
-                add(best[1], 0, best[2], best[3], best[3] + length, "gc_matched")
-    ds = datasets.Dataset.from_dict(rows, features=datasets.Features({
-        "sequence": datasets.Value("string"), "label": datasets.ClassLabel(names=["negative", "positive"]),
-        "chrom": datasets.Value("string"), "start": datasets.Value("int64"), "end": datasets.Value("int64"),
-        "kind": datasets.Value("string")}))
+class _GenomeSampler:
+    """Draws random N-poor genome windows that overlap no positive, chromosomes weighted by length."""
+
+    def __init__(self, genome, genome_fasta, sizes: dict[str, int], positives: dict[str, list[tuple[int, int]]],
+                 length: int, max_n_fraction: float, rng: np.random.Generator):
+        self.genome, self.genome_fasta, self.sizes, self.positives = genome, genome_fasta, sizes, positives
+        self.length, self.max_n_fraction, self.rng = length, max_n_fraction, rng
+        self.chroms = [c for c in sizes if sizes[c] >= length]
+        weights = np.array([sizes[c] for c in self.chroms], dtype=float)
+        weights /= weights.sum()
+        self.weights = weights
+
+    def overlaps(self, chrom: str, a: int, b: int) -> bool:
+        return any(a < pe and ps < b for ps, pe in self.positives.get(chrom, ()))
+
+    def gc_matched(self, target: float, gc_tolerance: float, max_tries: int) -> tuple[str, str, int]:
+        """The window whose GC content is closest to `target` within `max_tries` draws (stopping early at
+        one within `gc_tolerance`); returns (sequence, chrom, start)."""
+        length, rng = self.length, self.rng
+        best = None
+        for _ in range(max_tries):
+            chrom = self.chroms[int(rng.choice(len(self.chroms), p=self.weights))]
+            a = int(rng.integers(0, self.sizes[chrom] - length + 1))
+            if self.overlaps(chrom, a, a + length):
+                continue
+            cand = str(self.genome[chrom][a:a + length])
+            if cand.count("N") > self.max_n_fraction * length:
+                continue
+            diff = abs(gc_fraction(cand) - target)
+            if best is None or diff < best[0]:
+                best = (diff, cand, chrom, a)
+            if diff <= gc_tolerance:
+                break
+        if best is None:
+            raise ValueError(f"could not draw any N-free {length}-bp negative window from {self.genome_fasta}")
+        return best[1], best[2], best[3]
+
+
+def _stratified_splits(ds, bed, test_fraction: float, validation_fraction: float, seed: int):
+    """Seeded, label-stratified train/validation/test DatasetDict."""
+    import datasets
+
     try:
         first = ds.train_test_split(test_size=test_fraction, seed=seed, stratify_by_column="label")
         second = first["train"].train_test_split(test_size=validation_fraction / (1 - test_fraction), seed=seed + 1,

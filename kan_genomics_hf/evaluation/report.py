@@ -228,6 +228,10 @@ def save_figure(fig: Any, path: Path) -> Path:
     return path
 
 
+_MCC_LABEL = "test MCC × 100"
+_VARIANT_COLORS = {"baseline": "tab:blue", "lkan": "tab:orange", "ckan": "tab:green"}
+
+
 def write_plots(rows: list[dict[str, Any]], out: Path,
                 descriptions: dict[str, dict[str, str]] | None = None) -> dict[str, Path]:
     """PNG plots, every one titled, with labelled axes and test MCC x 100 (as the tables): MCC per dataset x
@@ -238,10 +242,7 @@ def write_plots(rows: list[dict[str, Any]], out: Path,
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
-    from matplotlib.ticker import MaxNLocator
 
-    mcc_label = "test MCC × 100"
     paths: dict[str, Path] = {}
 
     def save(name: str, fig: Any, ax: Any, ylabel2: str | None = None) -> None:
@@ -250,103 +251,136 @@ def write_plots(rows: list[dict[str, Any]], out: Path,
                                   **({"ylabel2": ylabel2} if ylabel2 else {})}
         paths[name] = save_figure(fig, out / f"{name}.png")
 
-    def mean_std(values: list[float]) -> tuple[float, float, int]:
-        arr = np.asarray(values, dtype=float)
-        return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, len(arr)
-
-    def seeds_note(counts: list[int]) -> str:
-        lo, hi = min(counts), max(counts)
-        if hi <= 1:
-            return "one seed, no error bars"
-        return f"mean ± std over {lo if lo == hi else f'{lo}–{hi}'} seeds"
-
     main = [r for r in rows if r.get("kind") == "main" and r.get("test")]
-    colors = {"baseline": "tab:blue", "lkan": "tab:orange", "ckan": "tab:green"}
     variants = [v for v in DEEP if any(r["variant"] == v for r in main)]
     datasets = list(dict.fromkeys(str(r.get("dataset", "")) for r in main))
-
-    def nearly_equal(key: str) -> bool:
-        vals = [float(r[key]) for r in main if r.get(key)]
-        return bool(vals) and max(vals) <= 1.05 * min(vals)
-
-    if main and nearly_equal("params"):  # equal-size benchmark: a size axis carries no information
-        fig, ax = plt.subplots(figsize=(max(5.0, 1.4 * len(datasets) + 2), 4))
-        width = 0.8 / max(1, len(variants))
-        counts = []
-        for j, v in enumerate(variants):
-            stats = [mean_std([100 * r["test"]["mcc"] for r in main if r["variant"] == v
-                               and str(r.get("dataset", "")) == d]) if any(
-                r["variant"] == v and str(r.get("dataset", "")) == d for r in main) else (np.nan, 0.0, 0)
-                for d in datasets]
-            counts += [n for _, _, n in stats if n]
-            xs = np.arange(len(datasets)) + (j - (len(variants) - 1) / 2) * width
-            ax.bar(xs, [m for m, _, _ in stats], width, yerr=[sd for _, sd, _ in stats], capsize=3, label=v,
-                   color=colors.get(v))
-        params = [float(r["params"]) for r in main]
-        ax.set_xticks(np.arange(len(datasets)))
-        ax.set_xticklabels(datasets, rotation=30 if len(datasets) > 3 else 0, ha="right" if len(datasets) > 3
-                           else "center")
-        ax.set_xlabel("dataset")
-        ax.set_ylabel(mcc_label)
-        ax.axhline(0, color="0.5", lw=0.6)
-        ax.legend(title="variant", fontsize=8)
-        ax.set_title(f"Test MCC by dataset and variant (~{np.mean(params):,.0f} parameters each; "
-                     f"{seeds_note(counts or [1])})", fontsize=9)
-        save("mcc_by_variant", fig, ax)
+    if main and _nearly_equal(main, "params"):  # equal-size benchmark: a size axis carries no information
+        _plot_mcc_by_variant(plt, main, variants, datasets, save)
     for key, label in (("params", "parameters (count)"), ("flops", "FLOPs per sequence")):
         pts = [r for r in main if r.get(key)]
-        if not pts or nearly_equal(key):
+        if not pts or _nearly_equal(main, key):
             continue
-        fig, ax = plt.subplots(figsize=(5, 4))
-        counts = []
-        for v in variants:
-            groups: dict[Any, list[dict[str, Any]]] = {}
-            for r in pts:
-                if r["variant"] == v:
-                    groups.setdefault((r.get("dataset"), r[key]), []).append(r)
-            if not groups:
-                continue
-            stats = [(x, *mean_std([100 * r["test"]["mcc"] for r in g])) for (_, x), g in groups.items()]
-            counts += [n for *_, n in stats]
-            ax.errorbar([x for x, *_ in stats], [m for _, m, _, _ in stats], yerr=[sd for _, _, sd, _ in stats],
-                        fmt="o", capsize=3, label=v, color=colors.get(v), alpha=0.8)
-        xs = [float(r[key]) for r in pts]
-        if max(xs) >= 10 * min(xs):
-            ax.set_xscale("log")
-        else:
-            ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
-            ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.set_xlabel(label)
-        ax.set_ylabel(mcc_label)
-        ax.legend(title="variant", fontsize=8)
-        ax.set_title(f"Test MCC vs {label.split(' (')[0]} ({seeds_note(counts)})", fontsize=9)
-        save(f"mcc_vs_{key}", fig, ax)
+        _plot_mcc_vs(plt, pts, variants, key, label, save)
     grid = sorted((r for r in rows if r.get("kind") == "grid"), key=lambda r: r["grid_size"])
     if grid:
-        fig, ax1 = plt.subplots(figsize=(5, 4))
-        g = [r["grid_size"] for r in grid]
-        h1 = ax1.plot(g, [r["params"] for r in grid], "o-", color="tab:orange", label="parameters")
-        ax1.set_xlabel("KAN grid size (intervals)")
-        ax1.set_ylabel("parameters (count)")
-        ax1.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax2 = ax1.twinx()
-        h2 = ax2.plot(g, [r["seconds_per_step"] for r in grid], "s--", color="tab:gray", label="time per step")
-        ax2.set_ylabel("training step time (s)")
-        ax1.legend(h1 + h2, [h.get_label() for h in h1 + h2], fontsize=8, loc="upper left")
-        ax1.set_title("KAN grid size vs parameters and training step time", fontsize=9)
-        save("grid_size", fig, ax1, ylabel2=ax2.get_ylabel())
+        _plot_grid_size(plt, grid, save)
     abl = [r for r in rows if r.get("kind") == "ablation" and r.get("test")]
     if abl:
-        fig, ax = plt.subplots(figsize=(5, 4))
-        by_blocks: dict[int, list[float]] = {}
-        for r in abl:
-            by_blocks.setdefault(int(r["blocks_replaced"]), []).append(100 * r["test"]["mcc"])
-        keys = sorted(by_blocks)
-        stats = [mean_std(by_blocks[k]) for k in keys]
-        ax.errorbar(keys, [m for m, _, _ in stats], yerr=[sd for _, sd, _ in stats], fmt="o-", capsize=3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("stages with KAN squeeze-excitation (count)")
-        ax.set_ylabel(mcc_label)
-        ax.set_title(f"Blocks-replaced ablation ({seeds_note([n for *_, n in stats])})", fontsize=9)
-        save("ablation", fig, ax)
+        _plot_ablation(plt, abl, save)
     return paths
+
+
+def _mean_std(values: list[float]) -> tuple[float, float, int]:
+    import numpy as np
+
+    arr = np.asarray(values, dtype=float)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, len(arr)
+
+
+def _seeds_note(counts: list[int]) -> str:
+    lo, hi = min(counts), max(counts)
+    if hi <= 1:
+        return "one seed, no error bars"
+    return f"mean ± std over {lo if lo == hi else f'{lo}–{hi}'} seeds"
+
+
+def _nearly_equal(main: list[dict[str, Any]], key: str) -> bool:
+    vals = [float(r[key]) for r in main if r.get(key)]
+    return bool(vals) and max(vals) <= 1.05 * min(vals)
+
+
+def _plot_mcc_by_variant(plt: Any, main: list[dict[str, Any]], variants: list[str], datasets: list[str],
+                         save: Any) -> None:
+    """Grouped bars: test MCC per dataset x variant (for variants of nearly equal size)."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.4 * len(datasets) + 2), 4))
+    width = 0.8 / max(1, len(variants))
+    counts = []
+    for j, v in enumerate(variants):
+        stats = [_mean_std([100 * r["test"]["mcc"] for r in main if r["variant"] == v
+                            and str(r.get("dataset", "")) == d]) if any(
+            r["variant"] == v and str(r.get("dataset", "")) == d for r in main) else (np.nan, 0.0, 0)
+            for d in datasets]
+        counts += [n for _, _, n in stats if n]
+        xs = np.arange(len(datasets)) + (j - (len(variants) - 1) / 2) * width
+        ax.bar(xs, [m for m, _, _ in stats], width, yerr=[sd for _, sd, _ in stats], capsize=3, label=v,
+               color=_VARIANT_COLORS.get(v))
+    params = [float(r["params"]) for r in main]
+    ax.set_xticks(np.arange(len(datasets)))
+    ax.set_xticklabels(datasets, rotation=30 if len(datasets) > 3 else 0, ha="right" if len(datasets) > 3
+                       else "center")
+    ax.set_xlabel("dataset")
+    ax.set_ylabel(_MCC_LABEL)
+    ax.axhline(0, color="0.5", lw=0.6)
+    ax.legend(title="variant", fontsize=8)
+    ax.set_title(f"Test MCC by dataset and variant (~{np.mean(params):,.0f} parameters each; "
+                 f"{_seeds_note(counts or [1])})", fontsize=9)
+    save("mcc_by_variant", fig, ax)
+
+
+def _plot_mcc_vs(plt: Any, pts: list[dict[str, Any]], variants: list[str], key: str, label: str,
+                 save: Any) -> None:
+    """Scatter with error bars: test MCC vs `key` (parameters or FLOPs), one series per variant."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    counts = []
+    for v in variants:
+        groups: dict[Any, list[dict[str, Any]]] = {}
+        for r in pts:
+            if r["variant"] == v:
+                groups.setdefault((r.get("dataset"), r[key]), []).append(r)
+        if not groups:
+            continue
+        stats = [(x, *_mean_std([100 * r["test"]["mcc"] for r in g])) for (_, x), g in groups.items()]
+        counts += [n for *_, n in stats]
+        ax.errorbar([x for x, *_ in stats], [m for _, m, _, _ in stats], yerr=[sd for _, _, sd, _ in stats],
+                    fmt="o", capsize=3, label=v, color=_VARIANT_COLORS.get(v), alpha=0.8)
+    xs = [float(r[key]) for r in pts]
+    if max(xs) >= 10 * min(xs):
+        ax.set_xscale("log")
+    else:
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.set_xlabel(label)
+    ax.set_ylabel(_MCC_LABEL)
+    ax.legend(title="variant", fontsize=8)
+    ax.set_title(f"Test MCC vs {label.split(' (')[0]} ({_seeds_note(counts)})", fontsize=9)
+    save(f"mcc_vs_{key}", fig, ax)
+
+
+def _plot_grid_size(plt: Any, grid: list[dict[str, Any]], save: Any) -> None:
+    """Grid-size sweep: parameters (left axis) and training step time (right axis) vs KAN grid size."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax1 = plt.subplots(figsize=(5, 4))
+    g = [r["grid_size"] for r in grid]
+    h1 = ax1.plot(g, [r["params"] for r in grid], "o-", color="tab:orange", label="parameters")
+    ax1.set_xlabel("KAN grid size (intervals)")
+    ax1.set_ylabel("parameters (count)")
+    ax1.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax2 = ax1.twinx()
+    h2 = ax2.plot(g, [r["seconds_per_step"] for r in grid], "s--", color="tab:gray", label="time per step")
+    ax2.set_ylabel("training step time (s)")
+    ax1.legend(h1 + h2, [h.get_label() for h in h1 + h2], fontsize=8, loc="upper left")
+    ax1.set_title("KAN grid size vs parameters and training step time", fontsize=9)
+    save("grid_size", fig, ax1, ylabel2=ax2.get_ylabel())
+
+
+def _plot_ablation(plt: Any, abl: list[dict[str, Any]], save: Any) -> None:
+    """Blocks-replaced ablation: test MCC vs number of stages with KAN squeeze-excitation."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    by_blocks: dict[int, list[float]] = {}
+    for r in abl:
+        by_blocks.setdefault(int(r["blocks_replaced"]), []).append(100 * r["test"]["mcc"])
+    keys = sorted(by_blocks)
+    stats = [_mean_std(by_blocks[k]) for k in keys]
+    ax.errorbar(keys, [m for m, _, _ in stats], yerr=[sd for _, sd, _ in stats], fmt="o-", capsize=3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("stages with KAN squeeze-excitation (count)")
+    ax.set_ylabel(_MCC_LABEL)
+    ax.set_title(f"Blocks-replaced ablation ({_seeds_note([n for *_, n in stats])})", fontsize=9)
+    save("ablation", fig, ax)

@@ -129,6 +129,35 @@ class Attention1D(nn.Module):
         return x + self.out(h.transpose(-1, -2).reshape(b, c, length))
 
 
+def _check_unet_config(variant: str, block_out_channels: Sequence[int], layers_per_block: int,
+                       attention_levels: Sequence[int] | None, num_class_embeds: int | None,
+                       class_names: Sequence[str] | None) -> tuple[tuple[int, ...], set[int], int | None]:
+    """Validate KANUNet1DModel's config; returns the channels as a tuple of ints, the attention levels as
+    non-negative indices, and num_class_embeds (defaulting to the number of class names)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    block_out_channels = tuple(int(c) for c in block_out_channels)
+    if not block_out_channels or min(block_out_channels) < 1:
+        raise ValueError(f"block_out_channels must be a non-empty list of positive ints, got {block_out_channels}")
+    if layers_per_block < 1:
+        raise ValueError(f"layers_per_block must be >= 1, got {layers_per_block}")
+    n_levels = len(block_out_channels)
+    if attention_levels is None:
+        attention_levels = (n_levels - 1,)
+    levels = set()
+    for lv in attention_levels:
+        if not -n_levels <= int(lv) < n_levels:
+            raise ValueError(f"attention level {lv} out of range for {n_levels} levels")
+        levels.add(int(lv) % n_levels)
+    if class_names is not None:
+        class_names = list(class_names)
+        if num_class_embeds is None:
+            num_class_embeds = len(class_names)
+        if len(class_names) != num_class_embeds or len(set(class_names)) != len(class_names):
+            raise ValueError(
+                f"class_names must be {num_class_embeds} distinct names (num_class_embeds), got {class_names}"
+            )
+    return block_out_channels, levels, num_class_embeds
 class KANUNet1DModel(ModelMixin, ConfigMixin):
     """Class-conditional 1-D UNet predicting diffusion noise on one-hot DNA; variant baseline / lkan / ckan."""
 
@@ -154,29 +183,9 @@ class KANUNet1DModel(ModelMixin, ConfigMixin):
         kan_grid_range: Sequence[float] = (-1.0, 1.0),
     ):
         super().__init__()
-        if variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-        block_out_channels = tuple(int(c) for c in block_out_channels)
-        if not block_out_channels or min(block_out_channels) < 1:
-            raise ValueError(f"block_out_channels must be a non-empty list of positive ints, got {block_out_channels}")
-        if layers_per_block < 1:
-            raise ValueError(f"layers_per_block must be >= 1, got {layers_per_block}")
+        block_out_channels, levels, num_class_embeds = _check_unet_config(
+            variant, block_out_channels, layers_per_block, attention_levels, num_class_embeds, class_names)
         n_levels = len(block_out_channels)
-        if attention_levels is None:
-            attention_levels = (n_levels - 1,)
-        levels = set()
-        for lv in attention_levels:
-            if not -n_levels <= int(lv) < n_levels:
-                raise ValueError(f"attention level {lv} out of range for {n_levels} levels")
-            levels.add(int(lv) % n_levels)
-        if class_names is not None:
-            class_names = list(class_names)
-            if num_class_embeds is None:
-                num_class_embeds = len(class_names)
-            if len(class_names) != num_class_embeds or len(set(class_names)) != len(class_names):
-                raise ValueError(
-                    f"class_names must be {num_class_embeds} distinct names (num_class_embeds), got {class_names}"
-                )
         kan_kwargs = dict(grid_size=kan_grid_size, spline_order=kan_spline_order, grid_range=tuple(kan_grid_range))
         self.downsample_factor = 2 ** (n_levels - 1)
 
@@ -192,33 +201,48 @@ class KANUNet1DModel(ModelMixin, ConfigMixin):
         def block(i: int, o: int) -> ResnetBlock1D:
             return ResnetBlock1D(i, o, emb_dim, variant, norm_num_groups, dropout, kan_kwargs)
 
-        self.down_blocks = nn.ModuleList()
-        self.down_attn = nn.ModuleList()
-        self.downsamplers = nn.ModuleList()
-        prev = ch0
-        for lv, ch in enumerate(block_out_channels):
-            self.down_blocks.append(nn.ModuleList([block(prev if j == 0 else ch, ch) for j in range(layers_per_block)]))
-            self.down_attn.append(Attention1D(ch, attention_heads, norm_num_groups) if lv in levels else nn.Identity())
-            last = lv == n_levels - 1
-            self.downsamplers.append(nn.Identity() if last else nn.Conv1d(ch, ch, 3, stride=2, padding=1))
-            prev = ch
+        def attention(ch: int, lv: int) -> nn.Module:
+            return Attention1D(ch, attention_heads, norm_num_groups) if lv in levels else nn.Identity()
+
+        prev = self._build_down_path(block, attention, block_out_channels, layers_per_block)
         self.mid_block1 = block(prev, prev)
         self.mid_attn = Attention1D(prev, attention_heads, norm_num_groups)
         self.mid_block2 = block(prev, prev)
+        self._build_up_path(block, attention, block_out_channels, layers_per_block, prev)
+        self.norm_out = nn.GroupNorm(_groups(ch0, norm_num_groups), ch0)
+        self.conv_out = nn.Conv1d(ch0, out_channels, 3, padding=1)
 
+    def _build_down_path(self, block, attention, block_out_channels: tuple[int, ...], layers_per_block: int) -> int:
+        """Encoder levels (ResNet blocks, optional attention, stride-2 downsampling but at the last level);
+        returns the channel count at the bottom."""
+        n_levels = len(block_out_channels)
+        self.down_blocks = nn.ModuleList()
+        self.down_attn = nn.ModuleList()
+        self.downsamplers = nn.ModuleList()
+        prev = block_out_channels[0]
+        for lv, ch in enumerate(block_out_channels):
+            self.down_blocks.append(nn.ModuleList([block(prev if j == 0 else ch, ch) for j in range(layers_per_block)]))
+            self.down_attn.append(attention(ch, lv))
+            last = lv == n_levels - 1
+            self.downsamplers.append(nn.Identity() if last else nn.Conv1d(ch, ch, 3, stride=2, padding=1))
+            prev = ch
+        return prev
+
+    def _build_up_path(self, block, attention, block_out_channels: tuple[int, ...], layers_per_block: int,
+                       prev: int) -> None:
+        """Decoder levels, deepest first: ResNet blocks on the skip-concatenated input, optional attention,
+        and a conv after upsampling but at the top level."""
         self.up_blocks = nn.ModuleList()
         self.up_attn = nn.ModuleList()
         self.upsamplers = nn.ModuleList()
-        for lv in reversed(range(n_levels)):
+        for lv in reversed(range(len(block_out_channels))):
             ch = block_out_channels[lv]
             self.up_blocks.append(
                 nn.ModuleList([block(prev + ch if j == 0 else ch, ch) for j in range(layers_per_block)])
             )
-            self.up_attn.append(Attention1D(ch, attention_heads, norm_num_groups) if lv in levels else nn.Identity())
+            self.up_attn.append(attention(ch, lv))
             self.upsamplers.append(nn.Conv1d(ch, ch, 3, padding=1) if lv > 0 else nn.Identity())
             prev = ch
-        self.norm_out = nn.GroupNorm(_groups(ch0, norm_num_groups), ch0)
-        self.conv_out = nn.Conv1d(ch0, out_channels, 3, padding=1)
 
     def _fix_state_dict_keys_on_load(self, state_dict) -> None:
         """diffusers' load-time key fix-up: also rename the time MLP keys of old checkpoints."""
