@@ -100,7 +100,7 @@ def test_fasta(pipe, tmp_path) -> None:
     path = out.to_fasta(tmp_path / "gen.fa")
     lines = path.read_text().splitlines()
     assert lines[0] == ">gen0 class=K562" and lines[1] == out.sequences[0] and len(lines) == 6
-    from kan_genomics_hf.evaluation.generation import read_sequences
+    from kan_genomics_hf.io.sequences import read_sequences
 
     assert read_sequences(path) == out.sequences
 

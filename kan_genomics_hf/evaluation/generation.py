@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from ..io.sequences import read_sequences  # noqa: F401 - public here since the generation metrics began
 from ..modeling.dna_encoding import BASES, encode_batch, one_hot
 from ..sequence import gc_content
 from ..sequence import shuffle_nucleotides as shuffle_sequences
