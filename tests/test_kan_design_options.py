@@ -205,6 +205,12 @@ def test_benchmark_presets_and_paired_differences():
             for v, s, m in [("lkan", 0, 0.6), ("baseline", 0, 0.5), ("lkan", 1, 0.7), ("baseline", 1, 0.5)]]
     d = paired_differences(rows)["d"]
     assert d["n"] == 2 and abs(d["mean"] - 15.0) < 1e-9 and d["lo"] < 15.0 < d["hi"] and d["wins"] == 2
+    from kan_genomics_hf.evaluation.report import paired_difference_table
+
+    one_seed = rows + [{"kind": "main", "dataset": "e", "variant": v, "run": "seed0", "test": {"mcc": m}}
+                       for v, m in [("lkan", 0.4), ("baseline", 0.5)]]
+    table = paired_difference_table(one_seed)
+    assert "nan" not in table and "n/a (1 run)" in table and "-10.0" in table.replace("−", "-")
 
 
 def test_train_cli_rejects_bad_recipe_flags(capsys):

@@ -45,3 +45,25 @@ def test_edge_grid_has_axis_labels(tiny_legnet, tmp_path, monkeypatch):
     assert fig.get_suptitle()
     for ax in fig.axes[:2]:
         assert ax.get_xlabel().startswith("input") and ax.get_ylabel().startswith("phi(x)") and ax.get_title()
+
+
+def test_demo_plots_and_table_follow_the_plot_rules(tmp_path, monkeypatch):
+    """The demo's one-seed figures say so, use MCC x 100 like the benchmark plots, and its table bolds no winner."""
+    import matplotlib.figure
+
+    from kan_genomics_hf.commands.demo import _extra_plots, _table
+
+    rows = [{"variant": v, "kind": k, "params": p, "test": {"mcc": m, "accuracy": 0.8, "roc_auc": 0.9, "f1": 0.8},
+             "validation_curve": c} for v, k, p, m, c in [("kmer_lr", "classical", 256, 0.61, None),
+                                                          ("lkan", "main", 50_000, 0.64, [0.3, 0.5, 0.6])]]
+    saved = []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: saved.append(fig))
+    _extra_plots(rows, tmp_path)
+    assert len(saved) == 2
+    for fig in saved:
+        (ax,) = fig.axes
+        assert "1 seed" in ax.get_title() and ax.get_xlabel() and "MCC × 100" in ax.get_ylabel()
+    bar_heights = sorted(round(p.get_height(), 6) for p in saved[0].axes[0].patches)
+    assert bar_heights == [61.0, 64.0]
+    table = _table(rows)
+    assert "**" not in table and "64.0" in table and "1 seed" in table

@@ -150,8 +150,8 @@ def paired_differences(rows: Iterable[dict[str, Any]], a: str = "lkan", b: str =
 
 def paired_difference_table(rows: list[dict[str, Any]]) -> str:
     """Markdown: LKAN - baseline (and CKAN - baseline) test MCC x100 per dataset, paired by run."""
-    body = [[ds, f"{a} − baseline", d["n"], f"{d['mean']:+.1f}", f"{d['std']:.1f}",
-             f"[{d['lo']:+.1f}, {d['hi']:+.1f}]", f"{d['wins']}/{d['n']}"]
+    body = [[ds, f"{a} − baseline", d["n"], f"{d['mean']:+.1f}", f"{d['std']:.1f}" if d["n"] > 1 else "n/a",
+             f"[{d['lo']:+.1f}, {d['hi']:+.1f}]" if d["n"] > 1 else "n/a (1 run)", f"{d['wins']}/{d['n']}"]
             for a in ("lkan", "ckan") for ds, d in paired_differences(rows, a, "baseline").items()]
     header = ["dataset", "pair", "runs", "mean diff", "std", "95 % interval", "runs won"]
     return format_markdown_table(header, body, ["left", "left", "right", "right", "right", "left", "right"]) \
@@ -228,7 +228,7 @@ def save_figure(fig: Any, path: Path) -> Path:
     return path
 
 
-_MCC_LABEL = "test MCC × 100"
+MCC_LABEL = "test MCC × 100"
 _VARIANT_COLORS = {"baseline": "tab:blue", "lkan": "tab:orange", "ckan": "tab:green"}
 
 
@@ -311,10 +311,10 @@ def _plot_mcc_by_variant(plt: Any, main: list[dict[str, Any]], variants: list[st
     ax.set_xticklabels(datasets, rotation=30 if len(datasets) > 3 else 0, ha="right" if len(datasets) > 3
                        else "center")
     ax.set_xlabel("dataset")
-    ax.set_ylabel(_MCC_LABEL)
+    ax.set_ylabel(MCC_LABEL)
     ax.axhline(0, color="0.5", lw=0.6)
     ax.legend(title="variant", fontsize=8)
-    ax.set_title(f"Test MCC by dataset and variant (~{np.mean(params):,.0f} parameters each; "
+    ax.set_title(f"Test MCC by dataset and variant\n(~{np.mean(params):,.0f} parameters each; "
                  f"{_seeds_note(counts or [1])})", fontsize=9)
     save("mcc_by_variant", fig, ax)
 
@@ -344,7 +344,7 @@ def _plot_mcc_vs(plt: Any, pts: list[dict[str, Any]], variants: list[str], key: 
         ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
         ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.set_xlabel(label)
-    ax.set_ylabel(_MCC_LABEL)
+    ax.set_ylabel(MCC_LABEL)
     ax.legend(title="variant", fontsize=8)
     ax.set_title(f"Test MCC vs {label.split(' (')[0]} ({_seeds_note(counts)})", fontsize=9)
     save(f"mcc_vs_{key}", fig, ax)
@@ -381,6 +381,6 @@ def _plot_ablation(plt: Any, abl: list[dict[str, Any]], save: Any) -> None:
     ax.errorbar(keys, [m for m, _, _ in stats], yerr=[sd for _, sd, _ in stats], fmt="o-", capsize=3)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("stages with KAN squeeze-excitation (count)")
-    ax.set_ylabel(_MCC_LABEL)
+    ax.set_ylabel(MCC_LABEL)
     ax.set_title(f"Blocks-replaced ablation ({_seeds_note([n for *_, n in stats])})", fontsize=9)
     save("ablation", fig, ax)
