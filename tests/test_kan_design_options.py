@@ -213,6 +213,22 @@ def test_benchmark_presets_and_paired_differences():
     assert "nan" not in table and "n/a (1 run)" in table and "-10.0" in table.replace("−", "-")
 
 
+def test_claims_table_counts_the_papers_claims_on_the_means():
+    from kan_genomics_hf.evaluation.report import aggregate, claims_table
+
+    def rows(ds, means):
+        return [{"kind": "main" if v in ("baseline", "lkan", "ckan") else "classical", "dataset": ds, "variant": v,
+                 "run": "seed0", "test": {"mcc": m}} for v, m in means.items()]
+
+    agg = aggregate(rows("gue/mouse_2", {"baseline": 0.84, "lkan": 0.86, "ckan": 0.83, "kmer_lr": 0.80})
+                    + rows("gue/tf_0", {"baseline": 0.68, "lkan": 0.67, "ckan": 0.61, "kmer_lr": 0.60}))
+    table = claims_table(agg).replace("−", "-")
+    assert "| gue/mouse_2 | 1 | +2.0 | +0.5 | +3.0 |" in table     # paper LKAN on mouse_2 is 85.5
+    assert "| gue/tf_0 | 1 | -1.0 | -0.4 | +1.0 |" in table        # paper LKAN on tf_0 is 67.4
+    assert "LKAN ≥ baseline (means): 1/2" in table and "LKAN ≥ paper LKAN: 1/2" in table
+    assert "k-mer LR + 2: 1/2" in table
+
+
 def test_train_cli_rejects_bad_recipe_flags(capsys):
     from kan_genomics_hf.cli import main
 
