@@ -2,10 +2,15 @@
 TokenizerTesterMixin check), written for LegNet: all three variants, tiny configs."""
 from __future__ import annotations
 
+import fnmatch
+import importlib.resources
+import inspect
 import logging
+from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from kan_genomics_hf import DNATokenizer, LegNetConfig, LegNetForSequenceClassification, LegNetModel
 from kan_genomics_hf.modeling.configuration_legnet import VARIANTS
@@ -186,3 +191,62 @@ def test_tokenizer_warns_once_on_input_longer_than_model_max_length(caplog):
         assert tok("ACGTAC", truncation=True, max_length=4)["input_ids"] == [0, 1, 2, 3]
     assert [r.getMessage().split(";")[0] for r in caplog.records] == [
         "DNATokenizer: sequence 0 has length 6, longer than the model's maximum of 4 bases"]
+
+
+# --- items of transformers' ModelTesterMixin checked on our own terms (see bench_results/upstream_contract) ---------
+@pytest.mark.parametrize("cls", [LegNetModel, LegNetForSequenceClassification])
+def test_main_input_name_is_the_first_forward_argument(cls):
+    assert list(inspect.signature(cls.forward).parameters)[1] == cls.main_input_name == "input_ids"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_from_pretrained_accepts_a_state_dict_without_a_checkpoint(variant):
+    model = LegNetForSequenceClassification(_config(variant))
+    again = LegNetForSequenceClassification.from_pretrained(None, config=model.config, state_dict=model.state_dict())
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_an_empty_checkpoint_reports_every_persistent_tensor_missing(variant, tmp_path):
+    """No tensor is silently skipped on load: with nothing usable on disk, every parameter and persistent buffer
+    (KAN grids, BatchNorm statistics) is reported missing, and nothing else is."""
+    model = LegNetForSequenceClassification(_config(variant))
+    model.save_pretrained(tmp_path)
+    save_file({"tensor": torch.tensor([1, 2])}, tmp_path / "model.safetensors", metadata={"format": "pt"})
+    again, info = LegNetForSequenceClassification.from_pretrained(tmp_path, output_loading_info=True)
+    assert set(info["missing_keys"]) == set(again.state_dict())
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_tuple_and_dict_outputs_agree_with_labels_and_hidden_states(variant, tiny_legnet, dna_tokenizer):
+    model = tiny_legnet(variant)
+    batch = dict(_batch(dna_tokenizer), labels=torch.tensor([0, 1, 1]), output_hidden_states=True)
+    as_dict = model(**batch).to_tuple()
+    as_tuple = model(**batch, return_dict=False)
+    assert len(as_dict) == len(as_tuple) == 3  # loss, logits, hidden states
+    assert torch.equal(as_dict[0], as_tuple[0]) and torch.equal(as_dict[1], as_tuple[1])
+    assert all(torch.equal(a, b) for a, b in zip(as_dict[2], as_tuple[2]))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_classifier_exports_with_torch_export(variant, tiny_legnet, dna_tokenizer):
+    """The graph-capture contract (upstream's TorchScript tests are deprecated; torch.export is the current path)."""
+    model = tiny_legnet(variant, **({"ckan_layers": ["all"]} if variant == "ckan" else {}))
+    ids = dna_tokenizer(SEQS[0], return_tensors="pt")["input_ids"]
+    exported = torch.export.export(model, (), {"input_ids": ids})
+    torch.testing.assert_close(exported.module()(input_ids=ids).logits, model(input_ids=ids).logits)
+
+
+# --- packaging ----------------------------------------------------------------------------------------------------
+def test_model_card_template_is_declared_package_data():
+    """A non-editable install (``pip install .``) must ship the card template: it is declared as package data and
+    importlib.resources finds it where the card writer looks."""
+    from kan_genomics_hf.hub.model_card import TEMPLATE_PATH
+
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as f:
+        patterns = tomllib.load(f)["tool"]["setuptools"]["package-data"]["kan_genomics_hf.hub"]
+    assert any(fnmatch.fnmatch("templates/model_card_template.md", p) for p in patterns), patterns
+    resource = importlib.resources.files("kan_genomics_hf.hub") / "templates" / "model_card_template.md"
+    assert resource.is_file() and Path(str(resource)).resolve() == TEMPLATE_PATH
+    assert "## Evaluation results" in resource.read_text(encoding="utf-8")
