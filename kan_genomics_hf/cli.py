@@ -15,7 +15,8 @@ import sys
 
 # Order shown in --help. Each entry is a module in kan_genomics_hf/commands/.
 COMMAND_MODULES: tuple[str, ...] = (
-    "demo", "train", "evaluate", "predict", "benchmark", "train_diffusion", "generate", "evaluate_generation",
+    "demo", "train", "evaluate", "predict", "scan", "variant_effect", "benchmark", "train_diffusion", "generate",
+    "evaluate_generation",
 )
 
 

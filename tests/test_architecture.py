@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("models",),
     ("evaluation",),
     ("interpret",),  # model analysis: may use models, data and the evaluation plots
+    ("genome",),  # genome-scale prediction: scans, peaks, variant effects (uses models and interpret)
     ("hub",),
     ("training",),
     ("experiments",),

@@ -1,0 +1,1 @@
+"""Genome-scale prediction: scanning a genome FASTA (bedGraph, peaks, bigWig) and scoring VCF variants."""
