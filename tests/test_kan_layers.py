@@ -447,3 +447,101 @@ def test_uniform_flag_follows_loaded_and_replaced_grids() -> None:
     torch.testing.assert_close(dst(x), ref_linear(dst, x), atol=1e-5, rtol=1e-5)
     dst.grid = KANLinear(3, 2).grid.clone()  # buffer replaced
     assert dst._grid_uniform()
+
+
+# ------------------------------------------------------------------------------------------------
+# eager fast path of the linear layer: row chunks, in-cache blocks, compiled kernels (issue 14)
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def tiny_chunks(monkeypatch):
+    """Force several row chunks and several in-place blocks per chunk on tiny shapes (aten kernels)."""
+    from kan_genomics_hf.modeling import kan_autograd
+
+    monkeypatch.setattr(kan_autograd, "_CHUNK_ELEMENTS", 200)
+    monkeypatch.setattr(kan_autograd, "_BLOCK_ELEMENTS", 60)
+    monkeypatch.setitem(kan_autograd._KERNELS_STATE, "enabled", False)
+    return kan_autograd
+
+
+def _grads_vs_reference(layer: KANLinear, x: torch.Tensor, atol: float) -> None:
+    x = x.requires_grad_(True)
+    y = layer(x)
+    x2 = x.detach().clone().requires_grad_(True)
+    y_ref = ref_linear(layer, x2) if isinstance(layer.base_activation, nn.SiLU) else None
+    if y_ref is None:  # non-SiLU base: efficient-kan's formula with that activation
+        y_ref = F.linear(layer.base_activation(x2), layer.base_weight) + F.linear(
+            layer.b_splines(x2).reshape(x2.shape[0], -1), layer.scaled_spline_weight.reshape(layer.out_features, -1)
+        )
+    assert torch.allclose(y, y_ref, atol=atol)
+    params = [p for p in (layer.base_weight, layer.spline_weight, layer.spline_scaler) if p is not None]
+    gy = torch.randn_like(y)
+    got = torch.autograd.grad(y, [x, *params], gy)
+    want = torch.autograd.grad(y_ref, [x2, *params], gy)
+    for a, b in zip(got, want):
+        assert a.shape == b.shape and a.is_contiguous()
+        assert torch.allclose(a, b, atol=atol)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+@pytest.mark.parametrize("scaler", [True, False])
+def test_chunked_eager_path_matches_reference(tiny_chunks, order: int, scaler: bool) -> None:
+    torch.manual_seed(20)
+    layer = exact_double(KANLinear(6, 4, grid_size=4, spline_order=order, enable_standalone_scale_spline=scaler))
+    with torch.no_grad():
+        layer.spline_weight.normal_()
+    x = torch.rand(23, 6, dtype=torch.float64) * 4 - 2  # inside and outside the extended grid
+    x[0, :3] = torch.tensor([1e6, -1e6, 0.3], dtype=torch.float64)  # (no exact knot: order 1 has kinks there)
+    assert tiny_chunks._row_chunks(23, 6 * (4 + order + 1), 200) != [(0, 23)]  # several chunks
+    _grads_vs_reference(layer, x, 1e-9)
+
+
+def test_chunked_eager_path_non_uniform_and_non_silu(tiny_chunks) -> None:
+    torch.manual_seed(21)
+    layer = KANLinear(5, 3, base_activation=nn.Tanh).double()
+    layer.update_grid(torch.randn(40, 5, dtype=torch.float64))
+    assert not layer._grid_uniform()
+    _grads_vs_reference(layer, torch.randn(17, 5, dtype=torch.float64), 1e-9)
+
+
+@pytest.mark.parametrize("scaler", [True, False])
+def test_gradcheck_chunked_linear_function(tiny_chunks, scaler: bool) -> None:
+    torch.manual_seed(22)
+    layer = KANLinear(3, 2, grid_size=3, enable_standalone_scale_spline=scaler).double()
+    x = (torch.rand(9, 3, dtype=torch.float64) * 3 - 1.5).requires_grad_(True)
+
+    def fn(x, b, s, *c):
+        return _KANLinearFn.apply(x, b, s, c[0] if c else None, layer.grid, 3, True, torch.float64)
+
+    params = (layer.base_weight, layer.spline_weight) + ((layer.spline_scaler,) if scaler else ())
+    assert torch.autograd.gradcheck(fn, (x, *params))
+
+
+def test_no_standalone_scaler_takes_the_plain_weight() -> None:
+    """enable_standalone_scale_spline=False: no spline_scaler parameter, the spline weight used as is,
+    and the same function as the scaled layer with folded weights."""
+    torch.manual_seed(23)
+    a = KANLinear(5, 3)
+    b = KANLinear(5, 3, enable_standalone_scale_spline=False)
+    assert b.spline_scaler is None and "spline_scaler" not in b.state_dict()
+    with torch.no_grad():
+        b.base_weight.copy_(a.base_weight)
+        b.spline_weight.copy_(a.scaled_spline_weight)
+    x = torch.randn(11, 5)
+    torch.testing.assert_close(b(x), a(x), atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(b(x), ref_linear(b, x), atol=1e-6, rtol=1e-5)
+
+
+def test_compiled_kernels_of_the_eager_layer_match_reference(monkeypatch) -> None:
+    """The torch.compile'd fused kernels used by the eager layer on large inputs (forced here on a
+    small one) give the reference function and gradients."""
+    from kan_genomics_hf.modeling import kan_autograd
+
+    monkeypatch.setattr(kan_autograd, "_KERNEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(kan_autograd, "_CHUNK_ELEMENTS", 1000)
+    monkeypatch.setitem(kan_autograd._KERNELS_STATE, "enabled", True)
+    torch.manual_seed(24)
+    layer = exact_double(KANLinear(8, 3, grid_size=4))
+    with torch.no_grad():
+        layer.spline_weight.normal_()
+    _grads_vs_reference(layer, torch.rand(40, 8, dtype=torch.float64) * 4 - 2, 1e-9)
+    assert {"feats", "input_grad", "pack", "unpack"} <= set(kan_autograd._KERNELS)

@@ -6,13 +6,15 @@ Shipped verbatim as Hub remote code: imports only torch and ``.kan_basis``.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .kan_basis import _expand, _inplace_ok
+from .kan_basis import _CLOSED_FORM_CONSTANTS, _basis_dtype, _expand, _grid_units, _inplace_ok
 
 
 # ----------------------------------------------------------------------------------------------
@@ -97,6 +99,221 @@ def _linear_weight(packed: Tensor) -> Tensor:
     return packed.transpose(1, 2).reshape(packed.shape[0], -1)
 
 
+# ----------------------------------------------------------------------------------------------
+# Eager path of the linear layer: the batch in row chunks, fused kernels
+# ----------------------------------------------------------------------------------------------
+# The expansion of one chunk of rows is written into ONE buffer per call, read by one matmul, then
+# overwritten by the next chunk (the backward reuses it for dL/dfeats): every temporary stays a few MB
+# of memory touched again and again instead of freshly faulted pages (a fresh whole-batch expansion
+# costs as much in page faults as computing it), and the weight gradient accumulates over chunks.
+# On uniform grids (orders 1-3) the expansion, the input gradient (SiLU' and the basis derivative
+# contracted with dL/dfeats) and the weight packing/unpacking (scaler and kernel constant folded in)
+# are each ONE fused pass: the functional kernels below compiled with torch.compile, once per process.
+# For small layers, where compiling fails, or with KAN_GENOMICS_COMPILED_KERNELS=0, the in-place
+# eager kernels run instead (in cache-sized row blocks). Under torch.compile / export of the model
+# itself none of this runs: the Functions' functional path is traced.
+_CHUNK_ELEMENTS = 1 << 21  # expansion elements per row chunk (8 MB in float32)
+_BLOCK_ELEMENTS = 1 << 18  # elements per in-place eager kernel block (1 MB in float32)
+_KERNEL_MIN_ELEMENTS = 1 << 19  # smallest whole-batch expansion that uses the compiled kernels
+_KERNELS: dict[str, Callable[..., Any]] = {}
+_KERNELS_STATE = {"enabled": os.environ.get("KAN_GENOMICS_COMPILED_KERNELS", "1") != "0"}
+
+
+def _feats_kernel(out: Tensor, u: Tensor, x: Tensor, grid: Tensor, order: int, with_silu: bool) -> None:
+    """out (N, S, F) <- [SiLU(x) |] V(x) slot-major on a uniform grid (true basis = cv * V); u =
+    _grid_units(x) is an input so that the fused kernel does not redo its divisions for every slot."""
+    feats, _, _, _, _ = _expand(x, grid, order, True, with_silu, True, False, 1, u=u)
+    assert feats is not None
+    out.copy_(feats)
+
+
+def _input_grad_kernel(gf: Tensor, u: Tensor, x: Tensor, grid: Tensor, order: int, with_silu: bool) -> Tensor:
+    """dL/dx (N, F) from dL/d[SiLU | V] (N, S, F) on a uniform grid."""
+    _, dsilu, deriv, _, dscale = _expand(x, grid, order, True, with_silu, False, True, 1, u=u)
+    assert deriv is not None
+    return _input_grad(gf, dsilu, deriv, dscale, False, 1)
+
+
+def _pack_kernel(
+    base_weight: Tensor | None, spline_weight: Tensor, spline_scaler: Tensor | None, cv: float, dtype: torch.dtype
+) -> Tensor:
+    """(out, S*F) weight matching the slot-major (N, S, F) expansion: [W_base | cv * scaler * W_spline^T]."""
+    w = spline_weight if spline_scaler is None else spline_weight * spline_scaler.unsqueeze(-1)
+    w = (w * cv if cv != 1.0 else w).transpose(1, 2)
+    if base_weight is not None:
+        w = torch.cat([base_weight.unsqueeze(1), w], dim=1)
+    return w.to(dtype).reshape(w.shape[0], -1)
+
+
+def _unpack_kernel(
+    gw: Tensor, spline_weight: Tensor, spline_scaler: Tensor | None, cv: float, with_silu: bool
+) -> tuple[Tensor | None, Tensor, Tensor | None]:
+    """Gradients (base, spline, scaler) from the gradient of the packed weight (out, S*F)."""
+    out, fin, nb = spline_weight.shape
+    gw3 = gw.reshape(out, nb + int(with_silu), fin)
+    g_base = gw3[:, 0].to(spline_weight.dtype).contiguous() if with_silu else None
+    gs = gw3[:, int(with_silu) :].transpose(1, 2)  # (out, F, nb): dL/d(cv * scaler * W_spline)
+    gs = gs * cv if cv != 1.0 else gs
+    if spline_scaler is None:
+        return g_base, gs.to(spline_weight.dtype).contiguous(), None
+    g_spline = (gs * spline_scaler.unsqueeze(-1)).to(spline_weight.dtype).contiguous()
+    g_scaler = (gs * spline_weight).sum(-1).to(spline_scaler.dtype)
+    return g_base, g_spline, g_scaler
+
+
+_KERNEL_FNS: dict[str, Callable[..., Any]] = {
+    "feats": _feats_kernel, "input_grad": _input_grad_kernel, "pack": _pack_kernel, "unpack": _unpack_kernel,
+}
+
+
+def _compiled_kernel(name: str, n_elements: int) -> Callable[..., Any] | None:
+    """The compiled twin of a kernel above, or None (small workload, disabled, or unavailable)."""
+    if n_elements < _KERNEL_MIN_ELEMENTS or not _KERNELS_STATE["enabled"]:
+        return None
+    fn = _KERNELS.get(name)
+    if fn is None:
+        try:
+            fn = torch.compile(_KERNEL_FNS[name])
+        except Exception:  # pragma: no cover - torch.compile unsupported here
+            _KERNELS_STATE["enabled"] = False
+            return None
+        _KERNELS[name] = fn
+    return fn
+
+
+def _run_kernel(fn: Callable[..., Any] | None, fallback: Callable[[], Any], *args: Any) -> Any:
+    """fn(*args); when it fails (compiling needs a C++ toolchain, ...) disable the compiled kernels for
+    good and return fallback()."""
+    if fn is not None:
+        try:
+            return fn(*args)
+        except Exception:  # pragma: no cover - depends on the platform's compiler
+            _KERNELS_STATE["enabled"] = False
+    return fallback()
+
+
+def _row_chunks(n: int, row_elems: int, budget: int) -> list[tuple[int, int]]:
+    """Split rows 0..n into equal chunks of at most ``budget // row_elems`` rows (at least one row)."""
+    parts = max(1, -(-n * row_elems // budget))
+    step = -(-n // parts)
+    return [(r, min(n, r + step)) for r in range(0, n, step)]
+
+
+def _fast_linear_ok(x: Tensor, *tensors: Tensor) -> bool:
+    """Chunked eager path: no autograd recording through the kernels (not under torch.compile)."""
+    return x.dim() == 2 and x.shape[0] > 0 and _inplace_ok(x, *tensors)
+
+
+def _kernel_cv(order: int, uniform: bool) -> float:
+    """The closed-form constant cv of the expansion (true basis = cv * V); 1 for Cox-de Boor."""
+    return _CLOSED_FORM_CONSTANTS[order][0] if (uniform and order in _CLOSED_FORM_CONSTANTS) else 1.0
+
+
+class _LinearPlan:
+    """Shapes, chunks and kernels of one eager call of the linear Function."""
+
+    def __init__(self, x: Tensor, spline_weight: Tensor, with_silu: bool, order: int, uniform: bool) -> None:
+        self.n, self.fin = x.shape
+        self.out, _, self.nb = spline_weight.shape
+        self.with_silu, self.order, self.uniform = with_silu, order, uniform
+        self.slots = self.nb + int(with_silu)
+        self.bdt = _basis_dtype(x.dtype)
+        self.cv = _kernel_cv(order, uniform)
+        self.chunks = _row_chunks(self.n, self.slots * self.fin, _CHUNK_ELEMENTS)
+        closed = uniform and order in _CLOSED_FORM_CONSTANTS
+        self.size = self.n * self.slots * self.fin if closed else 0
+
+    def kernel(self, name: str) -> Callable[..., Any] | None:
+        return _compiled_kernel(name, self.size)
+
+    def buffer(self, x: Tensor) -> Tensor:
+        return torch.empty(self.chunks[0][1] - self.chunks[0][0], self.slots, self.fin, dtype=self.bdt, device=x.device)
+
+    def pack(self, base_weight: Tensor | None, spline_weight: Tensor, spline_scaler: Tensor | None, cd: torch.dtype) -> Tensor:
+        args = (base_weight, spline_weight, spline_scaler, self.cv, cd)
+        return _run_kernel(self.kernel("pack"), lambda: _pack_kernel(*args), *args)
+
+    def feats(self, x: Tensor, grid: Tensor, buf: Tensor, fn: Callable[..., Any] | None) -> Tensor:
+        """Expansion (rows, S*F) of one chunk of rows, written into buf (rows, S, F)."""
+
+        def eager() -> None:
+            rows = buf.shape[0]
+            for s0, s1 in _row_chunks(rows, self.slots * self.fin, _BLOCK_ELEMENTS):
+                _expand(x[s0:s1], grid, self.order, self.uniform, self.with_silu, True, False, 1, buf[s0:s1])
+
+        if fn is not None:
+            u = _grid_units(x.to(self.bdt), grid)
+        _run_kernel(fn, eager, buf, u if fn is not None else None, x, grid, self.order, self.with_silu)
+        return buf.reshape(x.shape[0], -1)
+
+    def input_grad(self, gf: Tensor, x: Tensor, grid: Tensor, fn: Callable[..., Any] | None) -> Tensor:
+        """dL/dx (rows, F) of one chunk from dL/dfeats (rows, S, F)."""
+
+        def eager() -> Tensor:
+            rows = gf.shape[0]
+            gx = torch.empty(rows, self.fin, dtype=gf.dtype, device=gf.device)
+            for s0, s1 in _row_chunks(rows, self.slots * self.fin, _BLOCK_ELEMENTS):
+                _, dsilu, deriv, _, dscale = _expand(x[s0:s1], grid, self.order, self.uniform, self.with_silu, False, True, 1)
+                assert deriv is not None
+                gx[s0:s1] = _input_grad(gf[s0:s1], dsilu, deriv, dscale, True, 1)
+            return gx
+
+        u = _grid_units(x.to(self.bdt), grid) if fn is not None else None
+        return _run_kernel(fn, eager, gf, u, x, grid, self.order, self.with_silu)
+
+
+def _fast_linear_forward(
+    x: Tensor, base_weight: Tensor | None, spline_weight: Tensor, spline_scaler: Tensor | None,
+    grid: Tensor, order: int, uniform: bool, cd: torch.dtype,
+) -> Tensor:
+    plan = _LinearPlan(x, spline_weight, base_weight is not None, order, uniform)
+    fn = plan.kernel("feats")
+    w = plan.pack(base_weight, spline_weight, spline_scaler, cd).t()
+    buf = plan.buffer(x)
+    y = torch.empty(plan.n, plan.out, dtype=cd, device=x.device)
+    for r0, r1 in plan.chunks:
+        feats = plan.feats(x[r0:r1], grid, buf[: r1 - r0], fn)
+        torch.mm(feats.to(cd), w, out=y[r0:r1])
+    return y
+
+
+def _fast_linear_backward(
+    x: Tensor, grad_out: Tensor, base_weight: Tensor | None, spline_weight: Tensor, spline_scaler: Tensor | None,
+    grid: Tensor, order: int, uniform: bool, cd: torch.dtype, needs: Sequence[bool],
+) -> tuple[Tensor | None, Tensor | None, Tensor | None, Tensor | None]:
+    plan = _LinearPlan(x, spline_weight, base_weight is not None, order, uniform)
+    need_x, need_w = needs[0], any(needs[1:4])
+    fn_f = plan.kernel("feats") if need_w else None
+    fn_g = plan.kernel("input_grad") if need_x else None
+    g = grad_out.reshape(plan.n, plan.out).to(cd)
+    buf = plan.buffer(x)
+    gx = torch.empty(plan.n, plan.fin, dtype=x.dtype, device=x.device) if need_x else None
+    w = plan.pack(base_weight, spline_weight, spline_scaler, cd) if need_x else None
+    gw: Tensor | None = None
+    for r0, r1 in plan.chunks:
+        nr = r1 - r0
+        b, xc, gc = buf[:nr], x[r0:r1], g[r0:r1]
+        if need_w:
+            feats = plan.feats(xc, grid, b, fn_f).to(cd)
+            gw = torch.mm(gc.t(), feats) if gw is None else gw.addmm_(gc.t(), feats)
+        if need_x:
+            assert gx is not None and w is not None
+            if cd == plan.bdt:
+                gf = torch.mm(gc, w, out=b.reshape(nr, -1))
+            else:
+                gf = torch.mm(gc, w).to(plan.bdt)
+            gx[r0:r1] = plan.input_grad(gf.reshape(nr, plan.slots, plan.fin), xc, grid, fn_g)
+    g_base = g_spline = g_scaler = None
+    if need_w:
+        assert gw is not None
+        args = (gw, spline_weight, spline_scaler, plan.cv, base_weight is not None)
+        g_base, g_spline, g_scaler = _run_kernel(plan.kernel("unpack"), lambda: _unpack_kernel(*args), *args)
+        g_base = g_base if needs[1] else None
+        g_spline = g_spline if needs[2] else None
+        g_scaler = g_scaler if needs[3] else None
+    return gx, g_base, g_spline, g_scaler
+
+
 class _KANLinearFn(torch.autograd.Function):
     """y = [SiLU(x) | B(x)] @ [W_base | W_spline*scaler]^T for x (N, in); base part optional.
     The expansion is laid out slot-major (N, S, in) so elementwise passes run over contiguous features."""
@@ -113,6 +330,10 @@ class _KANLinearFn(torch.autograd.Function):
         uniform: bool,
         compute_dtype: torch.dtype,
     ) -> Tensor:
+        ctx.save_for_backward(x, base_weight, spline_weight, spline_scaler, grid)
+        ctx.order, ctx.uniform, ctx.compute_dtype = order, uniform, compute_dtype
+        if _fast_linear_ok(x):
+            return _fast_linear_forward(x, base_weight, spline_weight, spline_scaler, grid, order, uniform, compute_dtype)
         with_silu = base_weight is not None
         feats, _, _, cv, _ = _expand(x, grid, order, uniform, with_silu, True, False, slot_axis=1)
         assert feats is not None
@@ -121,10 +342,7 @@ class _KANLinearFn(torch.autograd.Function):
         if ss is not None:
             w = w * ss
         n = x.shape[0]
-        out = F.linear(feats.reshape(n, -1).to(compute_dtype), _linear_weight(w).to(compute_dtype))
-        ctx.save_for_backward(x, base_weight, spline_weight, spline_scaler, grid)
-        ctx.order, ctx.uniform, ctx.compute_dtype = order, uniform, compute_dtype
-        return out
+        return F.linear(feats.reshape(n, -1).to(compute_dtype), _linear_weight(w).to(compute_dtype))
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
@@ -132,6 +350,12 @@ class _KANLinearFn(torch.autograd.Function):
         cd = ctx.compute_dtype
         need_x = ctx.needs_input_grad[0]
         need_w = any(ctx.needs_input_grad[1:4])
+        if _fast_linear_ok(x, grad_out):
+            gx, g_base, g_spline, g_scaler = _fast_linear_backward(
+                x, grad_out, base_weight, spline_weight, spline_scaler, grid, ctx.order, ctx.uniform, cd,
+                ctx.needs_input_grad[:4],
+            )
+            return gx, g_base, g_spline, g_scaler, None, None, None, None
         with_silu = base_weight is not None
         inplace = _inplace_ok(x, grad_out)
         feats, dsilu, deriv, cv, dscale = _expand(

@@ -110,6 +110,22 @@ def _closed_form_functional(
     return value, deriv
 
 
+def _grid_step(grid: Tensor) -> Tensor:
+    """Knot spacing h (F,) of a uniform grid (F, m)."""
+    return (grid.amax(dim=1) - grid.amin(dim=1)) / (grid.shape[1] - 1)
+
+
+def _grid_units(xb: Tensor, grid: Tensor) -> Tensor:
+    """u = (x - grid midpoint) / h for x (N, F, *rest) on a uniform grid (F, m), in x's dtype."""
+    # u measured from the grid's midpoint (|u| <= (m-1)/2 inside the grid): halves fp32 rounding.
+    # amin/amax (== first/last knot of a sorted row) give contiguous per-feature vectors; under
+    # torch.compile this keeps the fused elementwise kernel's loads contiguous, i.e. vectorised
+    grid = grid.to(xb.dtype)
+    n_rest = xb.dim() - 2
+    lo, hi = grid.amin(dim=1), grid.amax(dim=1)
+    return (xb - _grid_view(0.5 * (lo + hi), n_rest)) / _grid_view((hi - lo) / (grid.shape[1] - 1), n_rest)
+
+
 def _cox_de_boor(
     x: Tensor, grid: Tensor, order: int, need_value: bool, need_deriv: bool
 ) -> tuple[Tensor | None, Tensor | None]:
@@ -147,6 +163,8 @@ def _expand(
     need_value: bool,
     need_deriv: bool,
     slot_axis: int = 2,
+    out: Tensor | None = None,
+    u: Tensor | None = None,
 ) -> tuple[Tensor | None, Tensor | None, Tensor | None, float, Tensor | None]:
     """Per-element feature expansion of x (N, F, *rest) on grid (F, m), in >= float32.
 
@@ -156,6 +174,8 @@ def _expand(
       feats = [SiLU(x) (if with_silu), V_0 .. V_{nb-1}] along the slot axis, true basis B = cv * V;
       dsilu (N, F, *rest) = SiLU'(x) (if with_silu and need_deriv);
       D (nb slots, same layout) with dV/dx = dscale * D (dscale broadcasts over (N, F, *rest); None = 1).
+    ``out`` (optional, the feats' shape and basis dtype) receives feats (the in-place kernels run in it);
+    ``u`` (optional) is ``_grid_units(x, grid)``, computed beforehand (uniform grids, orders 1-3).
     """
     dtype = _basis_dtype(x.dtype)
     xb = x.to(dtype)
@@ -166,26 +186,24 @@ def _expand(
     inplace = _inplace_ok(x)
     feats: Tensor | None = None
     if uniform and 1 <= order <= 3:
-        # u measured from the grid's midpoint (|u| <= (m-1)/2 inside the grid): halves fp32 rounding
-        # amin/amax (== first/last knot of a sorted row) give contiguous per-feature vectors; under
-        # torch.compile this keeps the fused elementwise kernel's loads contiguous, i.e. vectorised
-        lo, hi = grid.amin(dim=1), grid.amax(dim=1)
-        mid = 0.5 * (lo + hi)
-        h = (hi - lo) / (m - 1)
-        u = (xb - _grid_view(mid, n_rest)) / _grid_view(h, n_rest)
+        h = _grid_step(grid)
+        if u is None:
+            u = _grid_units(xb, grid)
         centers = torch.arange(nb, device=x.device, dtype=dtype) + (0.5 * (order + 1) - 0.5 * (m - 1))
         centers = centers.reshape((nb,) + (1,) * (u.dim() - slot_axis))
-        if inplace and with_silu and need_value:
-            shape = list(u.shape)
-            shape.insert(slot_axis, nb + 1)
-            feats = torch.empty(shape, dtype=dtype, device=x.device)
-            d = feats.narrow(slot_axis, 1, nb)
+        if inplace and need_value and (with_silu or out is not None):
+            if out is None:
+                shape = list(u.shape)
+                shape.insert(slot_axis, nb + 1)
+                out = torch.empty(shape, dtype=dtype, device=x.device)
+            feats = out
+            d = feats.narrow(slot_axis, int(with_silu), nb)
             torch.sub(u.unsqueeze(slot_axis), centers, out=d)
         else:
             d = u.unsqueeze(slot_axis) - centers
         value, deriv = _closed_form_kernel(d, order, need_value, need_deriv, inplace)
         if feats is not None and value is not None and value.data_ptr() != d.data_ptr():  # pragma: no cover
-            feats.narrow(slot_axis, 1, nb).copy_(value)
+            d.copy_(value)
         cv, cd = _CLOSED_FORM_CONSTANTS[order]
         dscale: Tensor | None = _grid_view((cd / cv) / h, n_rest) if need_deriv else None
     else:
@@ -206,8 +224,11 @@ def _expand(
             else:
                 assert value is not None
                 feats = torch.cat([silu.unsqueeze(slot_axis), value], dim=slot_axis)
-    elif need_value:
+    elif need_value and feats is None:
         feats = value
+    if out is not None and feats is not None and feats is not out:
+        out.copy_(feats)
+        feats = out
     return feats, dsilu, deriv, cv, dscale
 
 
