@@ -26,9 +26,7 @@ import datetime
 import importlib.util
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kan_genomics_hf.experiments.provenance import cpu_model, uptime  # noqa: E402
 from kan_genomics_hf.modeling import kan_autograd, kan_basis  # noqa: E402
 from kan_genomics_hf.modeling.kan_layers import KANConv1d, KANLinear  # noqa: E402
 from kan_genomics_hf.testing.efficient_kan_reference import ReferenceKANLinear, UnfoldReferenceConv  # noqa: E402
@@ -402,23 +401,6 @@ def conv_group(cb: int, cc: int, cl: int, ck: int, args: argparse.Namespace, pee
     for n in CONV_PEERS[:2]:
         reps[n] = args.ref_reps
     return models, fns, reps, other, cours
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "n/a"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from kan_genomics_hf import DNATokenizer, LegNetForSequenceClassification, preset_config, save_classifier  # noqa: E402
+from kan_genomics_hf.experiments.provenance import cpu_model, uptime  # noqa: E402
 from kan_genomics_hf.genome.encoding import encode_genome_slice  # noqa: E402
 from kan_genomics_hf.genome.scan import ScanConfig, run_scan  # noqa: E402
 from kan_genomics_hf.genome.synthetic import write_synthetic_genome  # noqa: E402
@@ -70,23 +71,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--recompute", action="store_true",
                    help="only recompute the derived figures and results.md from --output-dir/results.json")
     return p.parse_args()
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "n/a"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def git_commit() -> str:
