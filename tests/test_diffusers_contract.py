@@ -189,3 +189,28 @@ def test_pipeline_progress_bar(pipe, capsys) -> None:
     p.set_progress_bar_config(disable=True)
     p(class_labels=0, num_inference_steps=3)
     assert capsys.readouterr().err == ""
+
+
+def test_model_sharded_save_load_round_trip(unet, tmp_path) -> None:
+    """Checkpoints split into shards (max_shard_size) load back exactly, KAN grid buffers included."""
+    unet.save_pretrained(tmp_path, max_shard_size="20KB")
+    assert (tmp_path / "diffusion_pytorch_model.safetensors.index.json").is_file()
+    assert len(list(tmp_path.glob("*.safetensors"))) > 1
+    loaded = KANUNet1DModel.from_pretrained(tmp_path).eval()
+    x, t, c = _inputs()
+    with torch.no_grad():
+        assert torch.equal(unet(x, t, c).sample, loaded(x, t, c).sample)
+
+
+def test_pipeline_latents_replace_the_drawn_noise(pipe) -> None:
+    """diffusers' ``latents``: the given starting noise is used instead of the generator's draw (DDIM, eta=0)."""
+    kw = dict(class_labels=[0, 2, 1], num_inference_steps=3)
+    noise = torch.randn(3, 4, 24, generator=_gens(8)[0])
+    drawn = pipe(**kw, generator=_gens(8)[0]).onehot
+    given = pipe(**kw, latents=noise)
+    assert np.array_equal(given.onehot, drawn) and given.onehot.shape == (3, 4, 24)
+    assert np.array_equal(pipe(**kw, latents=noise, batch_size=2).onehot, drawn)  # split across chunks
+    assert pipe(class_labels=0, num_sequences=2, num_inference_steps=2, latents=torch.randn(2, 4, 9)).onehot.shape == (2, 4, 9)
+    with pytest.raises(ValueError, match=r"^latents must be a float tensor of shape \(3, 4, 24\) \(sequences, channels, "
+                                         r"length\), got \(2, 4, 24\)$"):
+        pipe(**kw, latents=noise[:2], sequence_length=24)

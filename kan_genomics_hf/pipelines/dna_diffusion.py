@@ -29,11 +29,14 @@ from ..modeling.unet_kan_1d import KANUNet1DModel
 Label = int | str
 
 
-def make_scheduler(kind: str = "ddim", num_train_timesteps: int = 50, beta_start: float = 1e-4, beta_end: float = 0.2):
-    """A DDIM or DDPM scheduler with DNA-Diffusion's linear beta schedule (1e-4 -> 0.2) and clipping to [-1, 1]."""
+def make_scheduler(kind: str = "ddim", num_train_timesteps: int = 50, beta_start: float = 1e-4, beta_end: float = 0.2,
+                   beta_schedule: str = "linear", prediction_type: str = "epsilon"):
+    """A DDIM or DDPM scheduler with clipping of the predicted x0 to [-1, 1]; by default DNA-Diffusion's linear
+    beta schedule (1e-4 -> 0.2) and noise prediction. ``beta_schedule="squaredcos_cap_v2"`` is the cosine
+    schedule (betas unused), ``prediction_type`` "epsilon", "v_prediction" or "sample" (x0)."""
     common = dict(
         num_train_timesteps=num_train_timesteps, beta_start=beta_start, beta_end=beta_end,
-        beta_schedule="linear", clip_sample=True, clip_sample_range=1.0, prediction_type="epsilon",
+        beta_schedule=beta_schedule, clip_sample=True, clip_sample_range=1.0, prediction_type=prediction_type,
     )
     if kind == "ddim":
         return DDIMScheduler(**common)
@@ -156,10 +159,23 @@ class DNADiffusionPipeline(DiffusionPipeline):
         both = self.unet(torch.cat([x, x]), t, torch.cat([cond, null])).sample
         return guided_noise(*both.chunk(2), guidance_scale)
 
-    def _sample_chunk(self, labels: list, length: int, steps: int, guidance_scale: float, eta: float, generator):
+    def _check_latents(self, latents, total: int, sequence_length: int | None) -> torch.Tensor | None:
+        """User-given starting noise (diffusers' ``latents``): a tensor (num_sequences, in_channels, length)."""
+        if latents is None:
+            return None
+        want = (total, self.unet.config.in_channels, sequence_length or (latents.shape[-1] if latents.ndim else 0))
+        if not isinstance(latents, torch.Tensor) or not latents.is_floating_point() or tuple(latents.shape) != want:
+            got = tuple(latents.shape) if isinstance(latents, torch.Tensor) else type(latents).__name__
+            raise ValueError(f"latents must be a float tensor of shape {want} (sequences, channels, length), got {got}")
+        return latents
+
+    def _sample_chunk(self, labels: list, length: int, steps: int, guidance_scale: float, eta: float, generator,
+                      latents: torch.Tensor | None = None):
         device, dtype = self._execution_device, self.unet.dtype
         shape = (len(labels), self.unet.config.in_channels, length)
-        x = randn_tensor(shape, generator=generator, device=device, dtype=dtype) * self.scheduler.init_noise_sigma
+        if latents is None:
+            latents = randn_tensor(shape, generator=generator, device=device, dtype=dtype)
+        x = latents.to(device=device, dtype=dtype) * self.scheduler.init_noise_sigma
         null = self.unet.null_class_id
         ids = [null if c is None else c for c in labels]
         cond = None if all(c is None for c in labels) else torch.tensor(ids, device=device, dtype=torch.long)
@@ -184,12 +200,15 @@ class DNADiffusionPipeline(DiffusionPipeline):
         num_sequences_per_label: int = 1,
         output_type: str = "np",
         return_dict: bool = True,
+        latents: torch.Tensor | None = None,
     ) -> DNADiffusionPipelineOutput | tuple:
         """Generate DNA; class_labels are ids or names (exact, unique prefix or the part before the first "_").
 
         Batch size: a list of labels gives one sequence per label (``num_sequences`` may be left unset); a single
         label or None gives ``num_sequences`` (default 1); every label is repeated ``num_sequences_per_label``
         times (like diffusers' ``num_images_per_prompt``). ``generator`` is one generator or one per sequence.
+        ``latents`` (optional, as in diffusers): the starting noise (N, 4, L) instead of drawing it from ``generator``
+        (which then only drives the sampler's own noise); L defaults to its length.
         guidance_scale w: eps = eps_null + w (eps_c - eps_null); w=0 unconditional, 1 conditional, >1 guided.
         output_type "np" gives the one-hot array as numpy, "pt" as a torch tensor; the strings are always
         in ``.sequences``. ``return_dict=False`` returns ``(onehot, sequences, class_labels)``.
@@ -202,13 +221,15 @@ class DNADiffusionPipeline(DiffusionPipeline):
         batch_size = _positive_int(batch_size, "batch_size")
         guidance_scale, eta = _finite(guidance_scale, "guidance_scale"), _finite(eta, "eta")
         steps = self._check_steps(num_inference_steps)
-        length = self._check_length(sequence_length)
+        latents = self._check_latents(latents, len(labels), sequence_length)
+        length = self._check_length(latents.shape[-1] if latents is not None else sequence_length)
         generators = self._generators(generator, len(labels))
         chunks = []
         for start in range(0, len(labels), batch_size):
             gen = generators[start:start + batch_size] if isinstance(generators, list) else generators
+            start_noise = latents[start:start + batch_size] if latents is not None else None
             chunks.append(self._sample_chunk(labels[start:start + batch_size], length, steps, guidance_scale,
-                                             eta, gen))
+                                             eta, gen, start_noise))
         x = torch.cat(chunks).numpy()
         sequences = decode_one_hot(x)
         onehot = np.eye(4, dtype=np.float32)[x.argmax(axis=1)].transpose(0, 2, 1).copy()

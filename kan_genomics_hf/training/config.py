@@ -21,6 +21,9 @@ MIXED_PRECISION = ("no", "fp16", "bf16")
 SCHEDULERS = ("constant", "onecycle")
 LENGTH_MODES = ("pad", "fixed", "median")
 DIFFUSION_LOSSES = ("mse", "huber")
+BETA_SCHEDULES = ("linear", "squaredcos_cap_v2")  # diffusers names; squaredcos_cap_v2 = the cosine schedule
+PREDICTION_TYPES = ("epsilon", "v_prediction", "sample")  # what the UNet predicts: noise, velocity or x0
+LR_SCHEDULES = ("constant", "cosine")
 LOG_FILE = "train_log.jsonl"  # JSONL metrics log inside output_dir
 CHECKPOINT_DIR = "checkpoints"
 
@@ -220,14 +223,26 @@ class DiffusionTrainingConfig(TrainingSetup):
     num_train_timesteps: int = option(50, help="diffusion steps T of the noise schedule")
     beta_start: float = option(1e-4, help="first beta of the linear schedule")
     beta_end: float = option(0.2, help="last beta of the linear schedule")
-    loss: str = option("huber", choices=DIFFUSION_LOSSES, help="noise-prediction loss")
+    beta_schedule: str = option("linear", choices=BETA_SCHEDULES,
+                                help="noise schedule: linear betas (--beta-start -> --beta-end, DNA-Diffusion) or "
+                                     "squaredcos_cap_v2 (the cosine schedule; the betas flags are then unused)")
+    prediction_type: str = option("epsilon", choices=PREDICTION_TYPES,
+                                  help="UNet target: epsilon (noise), v_prediction (velocity) or sample (x0); kept "
+                                       "in the exported scheduler config")
+    loss: str = option("huber", choices=DIFFUSION_LOSSES, help="loss between prediction and target")
+    snr_gamma: float | None = option(None, help="min-SNR-gamma loss weighting (e.g. 5; unset or 0 = equal weights)")
     p_uncond: float = option(0.1, help="classifier-free-guidance label dropout")
     batch_size: int = option(64, help="training batch size")
-    learning_rate: float = option(1e-4, help="AdamW learning rate")
+    learning_rate: float = option(1e-4, help="AdamW learning rate (the peak with --lr-schedule cosine)")
+    lr_schedule: str = option("constant", choices=LR_SCHEDULES,
+                              help="learning rate after the warm-up: constant, or cosine decay to 0 at --max-steps "
+                                   "(or the end of --epochs)")
+    lr_warmup_steps: int = option(0, help="linear learning-rate warm-up over this many optimizer updates")
     weight_decay: float = option(0.0, help="AdamW weight decay")
     epochs: int = option(1, help="training epochs (ignored when --max-steps is set)")
     max_time_s: float | None = option(None, help="stop after this many seconds of training")
-    ema_decay: float | None = option(0.995, help="EMA decay of the weights; 0 disables EMA")
+    ema_decay: float | None = option(0.995, help="EMA decay of the weights, reached after a warm-up (update n "
+                                                 "uses min(decay, 1 - (1 + n)^(-2/3))); 0 disables EMA")
     sample_every_epochs: int = option(1, help="sample and score every N epochs; 0 disables periodic sampling")
     sample_num_per_class: int = option(32, help="sequences generated per class when sampling")
     sample_steps: int = option(50, help="DDIM steps when sampling")
@@ -243,6 +258,15 @@ class DiffusionTrainingConfig(TrainingSetup):
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         if self.loss not in DIFFUSION_LOSSES:
             raise ValueError(f"loss must be 'mse' or 'huber', got {self.loss!r}")
+        for name, allowed in (("beta_schedule", BETA_SCHEDULES), ("prediction_type", PREDICTION_TYPES),
+                              ("lr_schedule", LR_SCHEDULES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.lr_warmup_steps < 0:
+            raise ValueError(f"lr_warmup_steps must be >= 0, got {self.lr_warmup_steps}")
+        self.snr_gamma = self.snr_gamma or None  # 0 = off
+        if self.snr_gamma is not None and not self.snr_gamma > 0:
+            raise ValueError(f"snr_gamma must be > 0 (or 0/unset = off), got {self.snr_gamma}")
         if not 0 <= self.p_uncond < 1:
             raise ValueError(f"p_uncond must be in [0, 1), got {self.p_uncond}")
         if not 0 < self.val_fraction < 1:

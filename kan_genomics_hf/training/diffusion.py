@@ -1,7 +1,8 @@
 """The diffusion training loop: KANUNet1DModel on one-hot DNA with Accelerate, EMA and atomic checkpoints.
 
-Noise-prediction objective with DNA-Diffusion's linear beta schedule (1e-4 -> 0.2, T configurable),
-`mse` or `huber` loss, classifier-free-guidance label dropout (labels replaced by the null class with
+Noise-prediction objective with DNA-Diffusion's linear beta schedule (1e-4 -> 0.2, T configurable) or the
+cosine schedule, noise / velocity / x0 targets (optionally min-SNR weighted), `mse` or `huber` loss, a
+learning-rate warm-up and cosine decay, classifier-free-guidance label dropout (labels replaced by the null class with
 probability `p_uncond`), diffusers' `EMAModel`, atomic checkpoints with resume, a deterministic
 validation loss every epoch, periodic DDIM sampling scored with `evaluate_generation`, and a final
 `DNADiffusionPipeline` export (EMA weights) with a model card. The shared skeleton (Accelerator, resume,
@@ -44,11 +45,48 @@ def split_indices(n: int, cfg: DiffusionTrainingConfig, groups: np.ndarray | Non
     return tr_idx, val_idx
 
 
-def diffusion_loss(pred, target, kind: str):
-    """Noise-prediction loss: mean squared error or Huber (smooth-L1, as DNA-Diffusion)."""
+def diffusion_loss(pred, target, kind: str, weights=None):
+    """Loss of the UNet output: mean squared error or Huber (smooth-L1, as DNA-Diffusion); with `weights`
+    (one per sample, e.g. min-SNR) the weighted mean of the per-sample losses."""
     import torch.nn.functional as F
 
-    return F.mse_loss(pred, target) if kind == "mse" else F.smooth_l1_loss(pred, target)
+    if weights is None:
+        return F.mse_loss(pred, target) if kind == "mse" else F.smooth_l1_loss(pred, target)
+    per = (F.mse_loss if kind == "mse" else F.smooth_l1_loss)(pred, target, reduction="none").mean(dim=(1, 2))
+    return (per * weights).mean()
+
+
+def make_noise_scheduler(cfg: DiffusionTrainingConfig):
+    """The training-side DDPMScheduler (forward noising, v targets) of the config's noise schedule."""
+    from diffusers import DDPMScheduler
+
+    return DDPMScheduler(num_train_timesteps=cfg.num_train_timesteps, beta_start=cfg.beta_start,
+                         beta_end=cfg.beta_end, beta_schedule=cfg.beta_schedule, prediction_type=cfg.prediction_type)
+
+
+def diffusion_target(noise_sched, x0, noise, t, prediction_type: str):
+    """What the UNet learns to output: the noise, the velocity alpha_t * noise - sigma_t * x0, or x0."""
+    if prediction_type == "epsilon":
+        return noise
+    if prediction_type == "v_prediction":
+        return noise_sched.get_velocity(x0, noise, t)
+    return x0
+
+
+def snr_weights(noise_sched, t, gamma: float | None, prediction_type: str):
+    """Min-SNR-gamma weights (Hang et al. 2023) per sample, expressed for the chosen target (None without gamma):
+    min(SNR, gamma) / SNR for epsilon, / (SNR + 1) for v, min(SNR, gamma) for x0."""
+    if gamma is None:
+        return None
+    from diffusers.training_utils import compute_snr
+
+    snr = compute_snr(noise_sched, t)
+    clipped = snr.clamp(max=gamma)
+    if prediction_type == "epsilon":
+        return clipped / snr
+    if prediction_type == "v_prediction":
+        return clipped / (snr + 1)
+    return clipped
 
 
 def _build_unet(cfg: DiffusionTrainingConfig, length: int, class_names: list[str] | None):
@@ -76,8 +114,9 @@ def _validation_loss(model, loader, noise_sched, cfg, accelerator, seed: int = 1
             xt = noise_sched.add_noise(x0, noise, t)
             labels = y if model_has_classes(model) else None
             pred = model(xt, t, labels).sample
-            per = ((pred - noise) ** 2 if cfg.loss == "mse" else
-                   torch.nn.functional.smooth_l1_loss(pred, noise, reduction="none")).mean(dim=(1, 2))
+            target = diffusion_target(noise_sched, x0, noise, t, cfg.prediction_type)
+            per = ((pred - target) ** 2 if cfg.loss == "mse" else
+                   torch.nn.functional.smooth_l1_loss(pred, target, reduction="none")).mean(dim=(1, 2))
             per = accelerator.gather_for_metrics(per)
             total += float(per.sum())
             count += per.numel()
@@ -138,12 +177,31 @@ class DiffusionData:
         return cls(x[tr], y[tr], x[va], y[va], names)
 
 
+def _lr_scheduler(optimizer, cfg: DiffusionTrainingConfig, total_steps: int):
+    """Linear warm-up over `lr_warmup_steps`, then constant or cosine decay to 0 at `total_steps` (a LambdaLR,
+    so accelerate checkpoints and restores it with the optimizer)."""
+    import math
+
+    from torch.optim.lr_scheduler import LambdaLR
+
+    warmup, cosine = cfg.lr_warmup_steps, cfg.lr_schedule == "cosine"
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if not cosine:
+            return 1.0
+        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return LambdaLR(optimizer, factor)
+
+
 class DiffusionLoop:
     """Optimizer steps, per-epoch validation/sampling and the final export over prepared objects."""
 
     def __init__(self, run: TrainingRun, data: DiffusionData, make_pipeline: PipelineFactory) -> None:
         import torch
-        from diffusers import DDPMScheduler
         from torch.utils.data import DataLoader, TensorDataset
 
         self.run, self.acc, self.cfg, self.data = run, run.accelerator, run.setup, data
@@ -157,15 +215,23 @@ class DiffusionLoop:
         model = _build_unet(cfg, data.train_x.shape[-1], data.class_names)
         self.n_params = sum(p.numel() for p in model.parameters())
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-        self.noise_sched = DDPMScheduler(num_train_timesteps=cfg.num_train_timesteps, beta_start=cfg.beta_start,
-                                         beta_end=cfg.beta_end, beta_schedule="linear")
+        self.noise_sched = make_noise_scheduler(cfg)
         self.model, self.optimizer, self.train_loader, self.val_loader = self.acc.prepare(
             model, optimizer, train_loader, val_loader)
+        # no scheduler object at a constant rate without warm-up (checkpoints then hold what they always held)
+        scheduled = cfg.lr_schedule != "constant" or cfg.lr_warmup_steps > 0
+        total_steps = cfg.max_steps or cfg.epochs * len(self.train_loader)
+        self.lr_sched = self.acc.prepare(_lr_scheduler(optimizer, cfg, total_steps)) if scheduled else None
         self.ema = self._make_ema()
         self.null_id = len(data.class_names) if data.class_names else None
         self.history: list[dict[str, Any]] = []
         self.running: list[float] = []
         self.state = run.restore({"global_step": 0, "epoch": 0, "step_in_epoch": 0, "train_seconds": 0.0})
+        self.last_lr = float(self.optimizer.param_groups[0]["lr"])
+        if self.lr_sched is not None:  # a resume (maybe with another --max-steps) continues on this run's schedule
+            inner = self.lr_sched.scheduler
+            for group, base, lam in zip(self.optimizer.param_groups, inner.base_lrs, inner.lr_lambdas):
+                group["lr"] = base * lam(inner.last_epoch)
         self.max_steps = cfg.max_steps or cfg.epochs * len(self.train_loader)
         # timesteps, noise and label dropout come from a generator re-seeded from (seed, step, rank) at every
         # checkpoint, so a resumed run draws exactly what the uninterrupted run drew (no RNG state to restore)
@@ -201,7 +267,7 @@ class DiffusionLoop:
         """One train record with the mean loss since the last one."""
         if self.running:
             self.log({"loss": float(np.mean(self.running)), "epoch": self.state["epoch"],
-                      "elapsed_s": self.run.elapsed()}, "train")
+                      "lr": self.last_lr, "elapsed_s": self.run.elapsed()}, "train")
             self.running = []
 
     def train_step(self, x0, labels) -> float:
@@ -217,11 +283,16 @@ class DiffusionLoop:
             labels = torch.where(drop, torch.full_like(labels, self.null_id), labels)
         else:
             labels = None
-        loss = diffusion_loss(self.model(xt, t, labels).sample, noise, cfg.loss)
+        target = diffusion_target(self.noise_sched, x0, noise, t, cfg.prediction_type)
+        weights = snr_weights(self.noise_sched, t, cfg.snr_gamma, cfg.prediction_type)
+        loss = diffusion_loss(self.model(xt, t, labels).sample, target, cfg.loss, weights)
         self.optimizer.zero_grad(set_to_none=True)
         self.acc.backward(loss)
         self.acc.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.last_lr = float(self.optimizer.param_groups[0]["lr"])  # the rate of this update (logged)
         self.optimizer.step()
+        if self.lr_sched is not None:
+            self.lr_sched.step()
         if self.ema is not None:
             self.ema.step(self.acc.unwrap_model(self.model).parameters())
         return float(loss.detach())

@@ -1,4 +1,5 @@
-"""Named settings for `kan-genomics train --preset` (and the benchmark presets built on them).
+"""Named settings for `kan-genomics train --preset` (and the benchmark presets built on them) and
+`kan-genomics train-diffusion --preset` (``DIFFUSION_PRESETS``).
 
 ``RECOMMENDED`` is the configuration chosen on validation MCC only (dev splits) in
 ``bench_results/gue_recipe_search`` (see its summary.md for the evidence behind every entry).
@@ -85,4 +86,57 @@ def apply_train_preset(args: argparse.Namespace, defaults: dict[str, Any]) -> ar
         if getattr(args, key, defaults.get(key)) == defaults.get(key):
             setattr(args, key, value)
     args.config = list(config) + list(getattr(args, "config", []) or [])
+    return args
+
+
+# `kan-genomics train-diffusion --preset` settings (DiffusionTrainingConfig field -> value). "variants" holds the
+# per-variant model sizes that give the three variants about the same parameter count. The evidence (validation
+# chr9 sample quality of each option) is bench_results/generation/screening.md; the measured times are in
+# bench_results/generation/results.md.
+DIFFUSION_PRESETS: dict[str, dict[str, Any]] = {
+    "cpu": {
+        "val_chromosomes": ("chr9",),
+        "exclude_chromosomes": ("chr8",),
+        "num_train_timesteps": 100,
+        "beta_schedule": "linear",
+        "beta_start": 1e-4,
+        "beta_end": 0.2,
+        "prediction_type": "epsilon",
+        "loss": "huber",
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+        "lr_schedule": "cosine",
+        "lr_warmup_steps": 200,
+        "max_steps": 3000,
+        "ema_decay": 0.995,
+        "layers_per_block": 1,
+        "sample_every_epochs": 0,
+        "save_steps": 1000,
+        "variants": {
+            "baseline": {"block_out_channels": (16, 32)},  # 78,996 parameters with 4 classes
+            "lkan": {"block_out_channels": (8, 16)},  # 66,476
+            "ckan": {"block_out_channels": (8, 16), "kan_grid_size": 3},  # 74,156
+        },
+    },
+}
+
+
+def diffusion_preset(name: str, variant: str) -> dict[str, Any]:
+    """The DiffusionTrainingConfig values of preset `name` for `variant` (shared values + that variant's)."""
+    if name not in DIFFUSION_PRESETS:
+        raise ValueError(f"unknown train-diffusion preset {name!r}; choose from {sorted(DIFFUSION_PRESETS)}")
+    values = dict(DIFFUSION_PRESETS[name])
+    per_variant = values.pop("variants", {})
+    return {**values, **per_variant.get(variant, {})}
+
+
+def apply_diffusion_preset(args: argparse.Namespace, defaults: dict[str, Any]) -> argparse.Namespace:
+    """Fill ``args`` from ``args.preset`` (None = nothing) for ``args.variant`` where a value still equals its
+    flag's default (``defaults``, e.g. ``field_defaults(DiffusionTrainingConfig)``): explicit flags win."""
+    name = getattr(args, "preset", None)
+    if not name:
+        return args
+    for key, value in diffusion_preset(name, getattr(args, "variant", defaults.get("variant"))).items():
+        if getattr(args, key, defaults.get(key)) == defaults.get(key):
+            setattr(args, key, value)
     return args
