@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..io.bed import read_bed
+from ..io.genome import Genome
 from ..sequence import dinucleotide_shuffle, gc_fraction
 
 NEGATIVE_KINDS = ("gc_matched", "shuffled", "uniform")
@@ -40,12 +41,11 @@ def build_flipon_dataset(
     A region ending past its chromosome is an error (BED and genome disagree); regions on chromosomes
     shorter than `length` or with too many N are skipped with one warning giving the counts."""
     import datasets
-    from pyfaidx import Fasta
 
     _check_options(negatives, length, test_fraction, validation_fraction)
     rng = np.random.default_rng(seed)
-    genome = Fasta(str(genome_fasta), as_raw=True, sequence_always_upper=True)
-    sizes = {name: len(genome[name]) for name in genome.keys()}
+    genome = Genome(genome_fasta)
+    sizes = dict(genome.chromosomes)
     rows: dict[str, list[Any]] = {k: [] for k in _COLUMNS}
     positives, skipped = _add_positives(rows, bed, genome, genome_fasta, sizes, length, max_n_fraction)
     report = "; ".join(f"{n} region(s) {why}" for why, n in skipped.items())
@@ -106,7 +106,7 @@ def _add_positives(rows: dict[str, list[Any]], bed, genome, genome_fasta, sizes:
             skipped[reason] = skipped.get(reason, 0) + 1
             continue
         start = max(0, min((s + e) // 2 - length // 2, sizes[chrom] - length))
-        seq = str(genome[chrom][start:start + length])
+        seq = genome.fetch(chrom, start, start + length).upper()
         if seq.count("N") > max_n_fraction * length:
             reason = f"with more than {max_n_fraction:.0%} N"
             skipped[reason] = skipped.get(reason, 0) + 1
@@ -141,7 +141,7 @@ class _GenomeSampler:
             a = int(rng.integers(0, self.sizes[chrom] - length + 1))
             if self.overlaps(chrom, a, a + length):
                 continue
-            cand = str(self.genome[chrom][a:a + length])
+            cand = self.genome.fetch(chrom, a, a + length).upper()
             if cand.count("N") > self.max_n_fraction * length:
                 continue
             diff = abs(gc_fraction(cand) - target)
