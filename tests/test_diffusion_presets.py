@@ -62,27 +62,27 @@ def test_v_and_x0_targets_and_min_snr_weights() -> None:
     torch.testing.assert_close(snr_weights(sched, t, 5.0, "v_prediction"), snr.clamp(max=5.0) / (snr + 1))
 
 
+def _lrs_seen(cfg: DiffusionTrainingConfig, total_steps: int, steps: int) -> list[float]:
+    """The learning rate of each of the first `steps` optimizer steps under `_lr_scheduler(cfg)`."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=cfg.learning_rate)
+    sched = _lr_scheduler(opt, cfg, total_steps=total_steps)
+    seen = []
+    for _ in range(steps):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return seen
+
+
 def test_warmup_then_cosine_decay() -> None:
     cfg = DiffusionTrainingConfig(data="x.csv", output_dir="o", learning_rate=0.1, lr_schedule="cosine",
                                   lr_warmup_steps=4)
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    sched = _lr_scheduler(opt, cfg, total_steps=14)
-    lrs = []
-    for _ in range(14):
-        lrs.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
+    lrs = _lrs_seen(cfg, total_steps=14, steps=14)
     np.testing.assert_allclose(lrs[:5], [0.025, 0.05, 0.075, 0.1, 0.1])
     np.testing.assert_allclose(lrs[9], 0.05 * (1 + math.cos(math.pi * 5 / 10)))
     assert all(a > b for a, b in zip(lrs[4:], lrs[5:])) and lrs[-1] < 0.003
     const = DiffusionTrainingConfig(data="x.csv", output_dir="o", learning_rate=0.1, lr_warmup_steps=2)
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    sched = _lr_scheduler(opt, const, total_steps=10)
-    seen = []
-    for _ in range(5):
-        seen.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
+    seen = _lrs_seen(const, total_steps=10, steps=5)
     np.testing.assert_allclose(seen, [0.05, 0.1, 0.1, 0.1, 0.1])
 
 
