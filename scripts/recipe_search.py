@@ -24,6 +24,12 @@ from pathlib import Path
 
 COMMON = ["--size", "200k", "--epochs", "5", "--batch-size", "64", "--lr", "5e-3", "--scheduler", "onecycle",
           "--mixed-precision", "bf16", "--patience", "3", "--threads", "1", "--no-progress", "--no-baselines"]
+# `--common cpu-full`: the settings of `kan-genomics benchmark --preset cpu-full` (the final-table recipe)
+COMMON_CPU_FULL = ["--size", "200k", "--epochs", "4", "--batch-size", "64", "--lr", "5e-3", "--scheduler", "onecycle",
+                   "--weight-decay", "0.005", "--mixed-precision", "bf16", "--patience", "2", "--max-train", "20000",
+                   "--threads", "1", "--no-progress", "--no-baselines"]
+COMMONS = {"screen": COMMON, "cpu-full": COMMON_CPU_FULL}
+LN = ["--config", "kan_input_norm=layernorm"]
 # arm -> (variant, extra flags); "ref" is the reference each arm of a variant is paired with
 ARMS: dict[str, tuple[str, list[str]]] = {
     "baseline/ref": ("baseline", []),
@@ -36,6 +42,10 @@ ARMS: dict[str, tuple[str, list[str]]] = {
     "lkan/ema0.99": ("lkan", ["--ema-decay", "0.99"]),
     "lkan/label_smoothing0.1": ("lkan", ["--label-smoothing", "0.1"]),
     "baseline/rc_aug+rc_eval": ("baseline", ["--rc-augment", "0.5", "--rc-eval"]),
+    # on top of LayerNorm (the cpu-full LKAN): grid [-2, 2] covers the ~N(0, 1) LayerNorm output
+    "lkan/norm=layernorm+range=2": ("lkan", [*LN, "--config", "kan_grid_range=[-2.0,2.0]"]),
+    "lkan/norm=layernorm+spline_lr_x3": ("lkan", [*LN, "--spline-lr-scale", "3"]),
+    "lkan/norm=layernorm+grid=3": ("lkan", [*LN, "--config", "kan_grid_size=3"]),
 }
 TASKS = ["mouse_2", "mouse_0"]
 SEEDS = [0, 1]
@@ -55,7 +65,8 @@ def run_job(task: str, arm: str, seed: int, args) -> dict:
     variant, extra = ARMS[arm]
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "kan_genomics_hf.cli", "train", "--dataset", f"gue/{task}", "--data-dir",
-               args.data_dir, "--variant", variant, "--seed", str(seed), "--output-dir", tmp, *COMMON, *extra]
+               args.data_dir, "--variant", variant, "--seed", str(seed), "--output-dir", tmp, *COMMONS[args.common],
+               *extra]
         if args.max_train:
             cmd += ["--max-train", str(args.max_train)]
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -67,10 +78,16 @@ def run_job(task: str, arm: str, seed: int, args) -> dict:
     return {"task": task, "arm": arm, "variant": variant, "seed": seed, "val_mcc": res["best_validation"]["mcc"],
             "best_epoch": res["best_epoch"], "train_seconds": res["train_seconds"],
             "last_mean_out_of_grid": kan[-1].get("mean_out_of_grid") if kan else None,
-            "flags": [*COMMON, *extra]}
+            "flags": [*COMMONS[args.common], *extra]}
 
 
-def summarize(out: Path) -> str:
+def _ref(arm: str, refs: dict[str, str]) -> str:
+    variant = arm.split("/")[0]
+    return refs.get(variant, variant + "/ref")
+
+
+def summarize(out: Path, refs: dict[str, str] | None = None) -> str:
+    refs = refs or {}
     rows = load(out / "runs.jsonl")
     by = {(r["task"], r["arm"], r["seed"]): r["val_mcc"] * 100 for r in rows}
     tasks = sorted({r["task"] for r in rows})
@@ -82,7 +99,7 @@ def summarize(out: Path) -> str:
             vals = [v for (tt, aa, s), v in sorted(by.items()) if tt == t and aa == a]
             if not vals:
                 continue
-            ref = a.split("/")[0] + "/ref"
+            ref = _ref(a, refs)
             diffs = [by[(t, a, s)] - by[(t, ref, s)] for (tt, aa, s) in sorted(by) if tt == t and aa == a
                      and (t, ref, s) in by]
             sd = statistics.stdev(vals) if len(vals) > 1 else float("nan")
@@ -109,19 +126,25 @@ def summary_markdown(out: Path, args) -> str:
         + (f"training set subsampled to {args.max_train} rows (seeded), " if args.max_train else
            "full training sets (no subsampling), ") + "full validation split.",
         "- Model size: 200k parameters for every arm (`preset_config(variant, '200k')`, equal count across variants).",
-        f"- Common flags: `{' '.join(COMMON)}`.",
+        f"- Common flags (`--common {args.common}`): `{' '.join(COMMONS[args.common])}`.",
         f"- Seeds: {sorted({r['seed'] for r in rows})}; {len(rows)} runs; 1 thread each, 2 runs in parallel on a "
         f"shared 2-core {platform.machine()} machine (other jobs running; seconds are not comparable across runs).",
         f"- Run time per run: {min(secs):.0f}-{max(secs):.0f} s." if secs else "",
         f"- Arms: {', '.join(sorted({r['arm'] for r in rows}))}.",
         "- Command: `OMP_NUM_THREADS=1 python scripts/recipe_search.py --data-dir ../shared/data/gue --tasks "
-        f"{' '.join(sorted({r['task'] for r in rows}))} --arms <arms> --output-dir {args.output_dir}"
+        f"{' '.join(sorted({r['task'] for r in rows}))} --arms <arms> --output-dir {args.output_dir} "
+        f"--common {args.common}" + "".join(f" --reference {a}" for a in args.reference)
         + (f" --max-train {args.max_train}" if args.max_train else "")
         + " --shard i/2` (two shards, i = 0, 1), then the same with `--summarize`.",
-        "- Each arm changes one thing relative to `<variant>/ref`; the paired difference is arm − ref on the same "
-        "task and seed (validation MCC × 100).", "",
+        "- Each arm changes one thing relative to its reference arm (`<variant>/ref` unless "
+        f"`--reference` names one: {', '.join(args.reference) or 'none'}); the paired difference is arm − reference "
+        "on the same task and seed (validation MCC × 100).", "",
     ]
-    return "\n".join(head + [summarize(out), ""])
+    return "\n".join(head + [summarize(out, _refs(args)), ""])
+
+
+def _refs(args) -> dict[str, str]:
+    return {arm.split("/")[0]: arm for arm in args.reference}
 
 
 def main() -> int:
@@ -133,6 +156,10 @@ def main() -> int:
     p.add_argument("--seeds", nargs="*", type=int, default=SEEDS)
     p.add_argument("--max-train", type=int, default=None, help="subsample training rows (large tasks)")
     p.add_argument("--shard", default="0/1", help="i/n: run every n-th job starting at i")
+    p.add_argument("--common", choices=sorted(COMMONS), default="screen",
+                   help="shared flags: screen (5 epochs, patience 3) or cpu-full (the benchmark preset's recipe)")
+    p.add_argument("--reference", nargs="*", default=[],
+                   help="arms the others of their variant are paired with (default <variant>/ref)")
     p.add_argument("--summarize", action="store_true")
     args = p.parse_args()
     out = Path(args.output_dir)
