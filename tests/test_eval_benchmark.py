@@ -62,3 +62,13 @@ def test_benchmark_cli_merge(tmp_path, capsys):
     md = (tmp_path / "merged" / "results.md").read_text()
     assert "41.0 ± 1.0" in md and "65.1" in md
     assert main(["benchmark", "--output-dir", str(tmp_path / "m2"), "--merge", str(tmp_path / "empty")]) == 1
+    # a later folder's rerun of one variant replaces that variant's runs (same keys), the rest stay
+    rerun = tmp_path / "rerun"
+    rerun.mkdir()
+    (rerun / "runs.jsonl").write_text("\n".join(json.dumps({**r, "test": {"mcc": 0.5 + 0.01 * i}})
+                                                for i, r in enumerate(x for x in rows if x["variant"] == "lkan")))
+    assert main(["benchmark", "--output-dir", str(tmp_path / "m3"), "--merge", str(shard), str(rerun)]) == 0
+    assert "3 runs of" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "m3" / "results.json").read_text())["summary"]["gue/tf_0"]
+    assert summary["lkan"]["n"] == 3 and summary["baseline"]["n"] == 3
+    assert abs(summary["lkan"]["mean"] - 0.51) < 1e-9 and abs(summary["baseline"]["mean"] - 0.41) < 1e-9

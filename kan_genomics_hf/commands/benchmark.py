@@ -31,7 +31,9 @@ class BenchmarkCommandOptions:
                                             "synthetic; repeatable)")
     merge: list[str] | None = option(None, metavar="DIR",
                                      help="train nothing: merge the runs.jsonl of these benchmark folders (e.g. "
-                                          "parallel shards) and write the reports into --output-dir")
+                                          "parallel shards) and write the reports into --output-dir; a run (same "
+                                          "dataset, kind, variant and seed) in a later folder replaces the one of "
+                                          "an earlier folder, e.g. a rerun of one variant with a new configuration")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -58,9 +60,19 @@ def _merge(cfg: BenchmarkConfig, folders: list[str]) -> int:
     from ..evaluation.report import write_reports
     from ..experiments.benchmark import load_rows
 
-    rows = [row for folder in folders for row in load_rows(folder)]
+    merged: dict[str, dict] = {}
+    replaced: dict[str, int] = {}
+    for folder in folders:
+        for row in load_rows(folder):
+            key = row.get("run_key") or f"{folder}#{len(merged)}"
+            if key in merged:
+                replaced[folder] = replaced.get(folder, 0) + 1
+            merged[key] = row
+    rows = list(merged.values())
     if not rows:
         return fail("no finished runs in " + ", ".join(folders))
+    for folder, n in replaced.items():
+        print(f"merge: {n} runs of {folder} replace the runs with the same key in earlier folders")
     paths = write_reports(rows, cfg.output_dir, title="kan-genomics benchmark")
     print(paths["markdown"].read_text())
     return 0

@@ -149,7 +149,7 @@ def _train_one(cfg: BenchmarkConfig, dd, dataset: str, variant: str, run_id: str
     row = {"dataset": dataset, "variant": variant, "run": run_id, "seed": seed, "kind": kind,
            "params": count_parameters(model), "flops": flops_per_sequence(model, length), "length": length,
            "grid_size": config.kan_grid_size if variant != "baseline" else None,
-           "kan_blocks": overrides.get("kan_blocks"), "size": size,
+           "kan_blocks": overrides.get("kan_blocks"), "size": size, "config_overrides": overrides,
            "test": result.test, "validation": result.best_validation, "best_epoch": result.best_epoch,
            "train_seconds": round(seconds, 2), "seconds_per_step": round(seconds / steps, 4),
            "steps": result.global_step, "n_train": len(dd["train"])}
