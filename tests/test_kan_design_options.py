@@ -176,7 +176,7 @@ def test_recommended_preset_fills_defaults_only():
     apply_train_preset(ns, field_defaults(train_cmd.ModelOptions, ClassifierTrainingConfig))
     assert ns.epochs == 2  # explicit flag wins
     assert ns.scheduler == "onecycle" and ns.learning_rate == 5e-3 and ns.mixed_precision == "bf16"
-    assert ns.config == ["kan_input_norm=layernorm", "kan_grid_size=7"]  # user --config entries come last (and win)
+    assert ns.config == ["kan_input_norm=tanh", "kan_grid_size=7"]  # user --config entries come last (and win)
     plain = p.parse_args(["--output-dir", "x"])
     apply_train_preset(plain, field_defaults(train_cmd.ModelOptions, ClassifierTrainingConfig))
     assert plain.scheduler == "constant" and plain.config == []
@@ -194,11 +194,11 @@ def test_benchmark_presets_and_paired_differences():
     full = bench.config_from_args(p.parse_args(["--output-dir", "x", "--preset", "cpu-full"]))
     assert full.size == "200k" and full.max_train == 20_000 and full.runs == 3 and full.early_stopping_patience == 2
     rec = bench.config_from_args(p.parse_args(["--output-dir", "x", "--preset", "recommended", "--epochs", "2"]))
-    assert rec.epochs == 2 and rec.max_train is None and rec.config_overrides.get("kan_input_norm") == "layernorm"
+    assert rec.epochs == 2 and rec.max_train is None and rec.config_overrides.get("kan_input_norm") == "tanh"
     assert rec.mixed_precision == "bf16" and rec.learning_rate == 5e-3 and rec.early_stopping_patience == 3
     mine = bench.config_from_args(p.parse_args(["--output-dir", "x", "--preset", "recommended", "--patience", "0",
-                                                "--config", "kan_input_norm=tanh"]))
-    assert mine.early_stopping_patience is None and mine.config_overrides["kan_input_norm"] == "tanh"
+                                                "--config", "kan_input_norm=layernorm"]))
+    assert mine.early_stopping_patience is None and mine.config_overrides["kan_input_norm"] == "layernorm"
     plain = bench.config_from_args(p.parse_args(["--output-dir", "x"]))
     assert plain.mixed_precision == "no" and plain.early_stopping_patience == 3 and plain.config_overrides == {}
     rows = [{"kind": "main", "dataset": "d", "variant": v, "run": f"seed{s}", "test": {"mcc": m}}
