@@ -105,7 +105,8 @@ class Bench:
 
 
 def _settings(args) -> dict:
-    keep = ("preset", "max_steps", "per_class", "ddim_steps", "ddpm", "guidance_scale", "threads", "reference_split",
+    keep = ("preset", "max_steps", "per_class", "ddim_steps", "ddim_eta", "ddpm", "guidance_scale", "threads",
+            "reference_split",
             "val_chromosome", "test_chromosome", "oracle_train", "novelty_train", "seed")
     return {**{k: getattr(args, k) for k in keep}, "data": Path(args.data).name}
 
@@ -175,16 +176,18 @@ def sample_variant(bench: Bench, variant: str, vdir: Path) -> dict:
                "lr_schedule", "lr_warmup_steps", "ema_decay", "max_steps", "seed")},
            "history": [h for h in summary.get("history", []) if h.get("split") in ("train", "val")],
            "threads": torch.get_num_threads(), "rows": {}, "sets": {}}
-    samplers = [("DDIM", DDIMScheduler, args.ddim_steps)] + ([("DDPM", DDPMScheduler, T)] if args.ddpm else [])
-    for kind, cls, steps in samplers:
+    # DDIM once per eta (0 = deterministic, 1 = DDPM-like noise at DDIM's step count), then DDPM over all T steps
+    samplers = [("DDIM", DDIMScheduler, args.ddim_steps, eta) for eta in args.ddim_eta]
+    samplers += [("DDPM", DDPMScheduler, T, 0.0)] if args.ddpm else []
+    for kind, cls, steps, eta in samplers:
         pipe.scheduler = cls.from_config(pipe.scheduler.config)  # the trained noise schedule and prediction type
         gen, w0, c0 = {}, time.time(), time.process_time()
         for c in bench.cell_types:
-            gen[c] = pipe(num_sequences=args.per_class, class_labels=c, num_inference_steps=steps,
+            gen[c] = pipe(num_sequences=args.per_class, class_labels=c, num_inference_steps=steps, eta=eta,
                           guidance_scale=args.guidance_scale, generator=torch.Generator().manual_seed(args.seed),
                           batch_size=256).sequences
         wall, cpu = time.time() - w0, time.process_time() - c0
-        name = f"{variant} {kind}-{steps}"
+        name = f"{variant} {kind}-{steps}" + (f" eta={eta:g}" if eta else "")
         row = bench.score(gen)
         n = args.per_class * len(bench.cell_types)
         row["sampling"] = {"sequences": n, "steps": steps, "wall_s": wall, "cpu_s": cpu, "seq_per_s": n / wall}
@@ -220,15 +223,17 @@ def _targets(rows: dict, ref: dict) -> list[str]:
     variants = sorted({n.split()[0] for n in rows})
     ddim_ddpm = []
     for v in variants:
-        ddim = next((r for n, r in rows.items() if n.startswith(f"{v} DDIM")), None)
         ddpm = next((r for n, r in rows.items() if n.startswith(f"{v} DDPM")), None)
-        if ddim and ddpm:
-            a, b = ddim["mean"]["kmer_js_4"], ddpm["mean"]["kmer_js_4"]
-            ddim_ddpm.append([v, f"{a:.4f}", f"{b:.4f}", f"{100 * (a - b) / b:+.1f} %",
-                              "yes" if abs(a - b) <= 0.15 * b else "no"])
+        for name, ddim in rows.items():
+            if ddpm and name.startswith(f"{v} DDIM"):
+                a, b = ddim["mean"]["kmer_js_4"], ddpm["mean"]["kmer_js_4"]
+                ddim_ddpm.append([name, f"{a:.4f}", f"{b:.4f}", f"{100 * (a - b) / b:+.1f} %",
+                                  "yes" if a <= 1.15 * b else "no"])
     if ddim_ddpm:
-        lines += ["", format_markdown_table(["variant", "DDIM kmer_js_4", "DDPM kmer_js_4", "DDIM vs DDPM",
-                                             "within 15 %"], ddim_ddpm)]
+        lines += ["", "DDIM meets the sampler criterion when its kmer_js_4 (lower is better) is at most 15 % above "
+                      "DDPM-T's; a DDIM set better than DDPM-T meets it too.", "",
+                  format_markdown_table(["DDIM set", "DDIM kmer_js_4", "DDPM-T kmer_js_4", "DDIM vs DDPM",
+                                         "DDIM <= 1.15 x DDPM"], ddim_ddpm)]
     return lines
 
 
@@ -385,6 +390,8 @@ def main(argv=None) -> int:
     p.add_argument("--max-steps", type=int, default=None, help="override the preset's optimizer steps")
     p.add_argument("--per-class", type=int, default=256, help="generated (and reference) sequences per cell type")
     p.add_argument("--ddim-steps", type=int, default=50)
+    p.add_argument("--ddim-eta", type=float, nargs="+", default=[0.0],
+                   help="DDIM eta values to sample with (0 = deterministic; 1 = DDPM-like noise), one row each")
     p.add_argument("--no-ddpm", dest="ddpm", action="store_false", help="skip DDPM sampling over all T steps")
     p.add_argument("--guidance-scale", type=float, default=1.0, help="1 = conditional (default), >1 guided")
     p.add_argument("--threads", type=int, default=1, help="torch threads per process (default: 1)")

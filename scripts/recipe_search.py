@@ -30,12 +30,13 @@ COMMON_CPU_FULL = ["--size", "200k", "--epochs", "4", "--batch-size", "64", "--l
                    "--threads", "1", "--no-progress", "--no-baselines"]
 COMMONS = {"screen": COMMON, "cpu-full": COMMON_CPU_FULL}
 LN = ["--config", "kan_input_norm=layernorm"]
+TANH = ["--config", "kan_input_norm=tanh"]
 # arm -> (variant, extra flags); "ref" is the reference each arm of a variant is paired with
 ARMS: dict[str, tuple[str, list[str]]] = {
     "baseline/ref": ("baseline", []),
     "lkan/ref": ("lkan", []),
     "lkan/norm=layernorm": ("lkan", ["--config", "kan_input_norm=layernorm"]),
-    "lkan/norm=tanh": ("lkan", ["--config", "kan_input_norm=tanh"]),
+    "lkan/norm=tanh": ("lkan", TANH),
     "lkan/grid_update=epochs:1": ("lkan", ["--grid-update", "epochs:1"]),
     "lkan/spline_lr_x0.3": ("lkan", ["--spline-lr-scale", "0.3"]),
     "lkan/rc_aug+rc_eval": ("lkan", ["--rc-augment", "0.5", "--rc-eval"]),
@@ -46,6 +47,10 @@ ARMS: dict[str, tuple[str, list[str]]] = {
     "lkan/norm=layernorm+range=2": ("lkan", [*LN, "--config", "kan_grid_range=[-2.0,2.0]"]),
     "lkan/norm=layernorm+spline_lr_x3": ("lkan", [*LN, "--spline-lr-scale", "3"]),
     "lkan/norm=layernorm+grid=3": ("lkan", [*LN, "--config", "kan_grid_size=3"]),
+    # on top of tanh (the recommended LKAN after the cpu-full screen)
+    "lkan/norm=tanh+spline_lr_x3": ("lkan", [*TANH, "--spline-lr-scale", "3"]),
+    "lkan/norm=tanh+ema0.99": ("lkan", [*TANH, "--ema-decay", "0.99"]),
+    "lkan/norm=tanh+label_smoothing0.1": ("lkan", [*TANH, "--label-smoothing", "0.1"]),
 }
 TASKS = ["mouse_2", "mouse_0"]
 SEEDS = [0, 1]

@@ -130,6 +130,9 @@ def test_cpu_preset_values_and_equal_sizes() -> None:
             num_class_embeds=4, kan_grid_size=cfg.kan_grid_size).parameters())
     assert max(counts.values()) / min(counts.values()) < 1.25, counts  # equal parameter count within 25 %
     assert diffusion_preset("cpu", "ckan")["kan_grid_size"] == 3
+    long = diffusion_preset("cpu-long", "lkan")  # the cpu recipe, longer
+    assert long["max_steps"] == 20_000 and {k: v for k, v in long.items() if k not in ("max_steps", "save_steps")} == {
+        k: v for k, v in diffusion_preset("cpu", "lkan").items() if k not in ("max_steps", "save_steps")}
     with pytest.raises(ValueError, match="unknown train-diffusion preset 'fast'"):
         diffusion_preset("fast", "baseline")
 

@@ -22,7 +22,8 @@ class DiffusionPresetOptions:
                                      "lr 1e-3 with 200 warm-up steps and cosine decay, batch 32, EMA 0.995, 3,000 "
                                      "steps, chr9 validation / chr8 held out, widths per variant for ~70-80k "
                                      "parameters (see bench_results/generation/results.md for the times); "
-                                     "explicit flags override it")
+                                     "cpu-long: the same for 20,000 steps (about 50 min on one core; "
+                                     "bench_results/generation/long_run); explicit flags override it")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
