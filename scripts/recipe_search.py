@@ -51,6 +51,10 @@ ARMS: dict[str, tuple[str, list[str]]] = {
     "lkan/norm=tanh+spline_lr_x3": ("lkan", [*TANH, "--spline-lr-scale", "3"]),
     "lkan/norm=tanh+ema0.99": ("lkan", [*TANH, "--ema-decay", "0.99"]),
     "lkan/norm=tanh+label_smoothing0.1": ("lkan", [*TANH, "--label-smoothing", "0.1"]),
+    "lkan/norm=batchnorm": ("lkan", ["--config", "kan_input_norm=batchnorm"]),
+    "lkan/norm=tanh+spline_wd0": ("lkan", [*TANH, "--spline-weight-decay", "0"]),
+    "lkan/norm=tanh+spline_init_x5": ("lkan", [*TANH, "--config", "kan_scale_noise=0.5"]),
+    "lkan/norm=tanh+shift_aug3": ("lkan", [*TANH, "--shift-augment", "3"]),
 }
 TASKS = ["mouse_2", "mouse_0"]
 SEEDS = [0, 1]
