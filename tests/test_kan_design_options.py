@@ -147,6 +147,21 @@ def test_optimizer_groups_split_spline_params():
         optimizer_groups(model, 1e-3, 0.01, spline_lr_scale=0.0)
 
 
+@pytest.mark.parametrize("scheduler", ["onecycle", "constant"])
+def test_spline_lr_scale_survives_the_scheduler(scheduler):
+    from kan_genomics_hf.training.config import ClassifierTrainingConfig
+    from kan_genomics_hf.training.trainer import build_optimizer, build_scheduler
+
+    args = ClassifierTrainingConfig(output_dir="unused", learning_rate=1e-3, scheduler=scheduler, spline_lr_scale=3.0)
+    optimizer = build_optimizer(_model(), args)
+    sched = build_scheduler(optimizer, args, total_updates=20, num_processes=1)
+    for _ in range(7):  # through warm-up: the spline group keeps 3x the others' rate at every step
+        optimizer.step()
+        sched.step()
+        rates = [g["lr"] for g in optimizer.param_groups]
+        assert rates[-1] == pytest.approx(3.0 * rates[0]) and rates[0] == pytest.approx(rates[1])
+
+
 def test_label_smoothing_loss_and_ema_swap():
     model = _model()
     batch = {"input_ids": _ids(), "labels": torch.tensor([0, 1, 0, 1, 0, 1])}

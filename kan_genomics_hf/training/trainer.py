@@ -157,8 +157,11 @@ def build_scheduler(optimizer, args: ClassifierTrainingConfig, total_updates: in
     import torch
 
     if args.scheduler == "onecycle":
+        # one peak per parameter group: the group's own lr (e.g. spline weights at lr * spline_lr_scale); a single
+        # max_lr would give every group the same schedule and silently drop the spline scale
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=args.learning_rate, total_steps=max(total_updates * num_processes, 2),
+            optimizer, max_lr=[group["lr"] for group in optimizer.param_groups],
+            total_steps=max(total_updates * num_processes, 2),
             pct_start=0.3, div_factor=25.0)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
 
