@@ -76,7 +76,7 @@ def main() -> int:
     refs = {c: val[val.cell_type == c].sequence.sample(n=args.per_class, random_state=0).tolist() for c in cells}
     pipe = DNADiffusionPipeline.from_pretrained(args.model)
     pipe.set_progress_bar_config(disable=True)
-    result = {"model": str(args.model), "cell_types": cells, "per_class": args.per_class,
+    result = {"model": Path(args.model).name, "cell_types": cells, "per_class": args.per_class,
               "label_losses": label_losses(pipe, args.data, args.val_chromosome, args.rows, args.timesteps),
               "real_confusion": [np.bincount(oracle(refs[c]).argmax(1), minlength=len(cells)).tolist() for c in cells],
               "guidance": []}
