@@ -112,7 +112,7 @@ def _linear_weight(packed: Tensor) -> Tensor:
 # For small layers, where compiling fails, or with KAN_GENOMICS_COMPILED_KERNELS=0, the in-place
 # eager kernels run instead (in cache-sized row blocks). Under torch.compile / export of the model
 # itself none of this runs: the Functions' functional path is traced.
-_CHUNK_ELEMENTS = 1 << 21  # expansion elements per row chunk (8 MB in float32)
+_CHUNK_ELEMENTS = 1 << 20  # expansion elements per row chunk (4 MB in float32)
 _BLOCK_ELEMENTS = 1 << 18  # elements per in-place eager kernel block (1 MB in float32)
 _KERNEL_MIN_ELEMENTS = 1 << 19  # smallest whole-batch expansion that uses the compiled kernels
 _KERNELS: dict[str, Callable[..., Any]] = {}
