@@ -55,6 +55,8 @@ ARMS: dict[str, tuple[str, list[str]]] = {
     "lkan/norm=tanh+spline_wd0": ("lkan", [*TANH, "--spline-weight-decay", "0"]),
     "lkan/norm=tanh+spline_init_x5": ("lkan", [*TANH, "--config", "kan_scale_noise=0.5"]),
     "lkan/norm=tanh+shift_aug3": ("lkan", [*TANH, "--shift-augment", "3"]),
+    "lkan/norm=tanh+batch32": ("lkan", [*TANH, "--batch-size", "32"]),  # later flags win over COMMON's
+    "lkan/norm=tanh+batch128": ("lkan", [*TANH, "--batch-size", "128"]),
 }
 TASKS = ["mouse_2", "mouse_0"]
 SEEDS = [0, 1]
