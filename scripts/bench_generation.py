@@ -106,8 +106,7 @@ class Bench:
 
 def _settings(args) -> dict:
     keep = ("preset", "max_steps", "per_class", "ddim_steps", "ddim_eta", "ddpm", "guidance_scale", "threads",
-            "reference_split",
-            "val_chromosome", "test_chromosome", "oracle_train", "novelty_train", "seed")
+            "reference_split", "val_chromosome", "test_chromosome", "oracle_train", "novelty_train", "seed")
     return {**{k: getattr(args, k) for k in keep}, "data": Path(args.data).name}
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_generation import kmer_oracle  # noqa: E402 - the benchmark's oracle, the same settings
+from bench_generation import Bench  # noqa: E402 - the benchmark's splits, oracle and reference samples
 
 
 def label_losses(pipe, data: str, chromosome: str, rows: int, timesteps: list[int]) -> list[dict]:
@@ -58,7 +58,6 @@ def main() -> int:
     p.add_argument("--rows", type=int, default=1024, help="validation rows for the label-loss check")
     args = p.parse_args()
 
-    import pandas as pd
     import torch
     from diffusers import DDIMScheduler
     from tqdm.auto import tqdm
@@ -67,13 +66,11 @@ def main() -> int:
     from kan_genomics_hf.evaluation.generation import evaluate_generation
 
     torch.set_num_threads(1)
-    df = pd.read_csv(args.data)
-    cells = sorted(df.cell_type.unique())
-    train = df[~df.chr.isin([args.val_chromosome, args.test_chromosome])]
-    otr = train.sample(n=min(8000, len(train)), random_state=0)
-    oracle = kmer_oracle(otr.sequence.tolist(), otr.cell_type.map(cells.index).to_numpy(), seed=0)
-    val = df[df.chr == args.val_chromosome]
-    refs = {c: val[val.cell_type == c].sequence.sample(n=args.per_class, random_state=0).tolist() for c in cells}
+    # the benchmark's data handling with its defaults: references = validation chromosome, 8,000-row oracle, seed 0
+    bench = Bench(argparse.Namespace(data=args.data, val_chromosome=args.val_chromosome,
+                                     test_chromosome=args.test_chromosome, reference_split="val",
+                                     per_class=args.per_class, seed=0, oracle_train=8000, novelty_train=8000))
+    cells, refs, oracle = bench.cell_types, bench.refs, bench.oracle
     pipe = DNADiffusionPipeline.from_pretrained(args.model)
     pipe.set_progress_bar_config(disable=True)
     result = {"model": Path(args.model).name, "cell_types": cells, "per_class": args.per_class,
