@@ -23,6 +23,7 @@ Example (from the repository root, DATA = ../shared/data):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -178,18 +179,19 @@ def sample_variant(bench: Bench, variant: str, vdir: Path) -> dict:
     # DDIM once per eta (0 = deterministic, 1 = DDPM-like noise at DDIM's step count), then DDPM over all T steps
     samplers = [("DDIM", DDIMScheduler, args.ddim_steps, eta) for eta in args.ddim_eta]
     samplers += [("DDPM", DDPMScheduler, T, 0.0)] if args.ddpm else []
-    for kind, cls, steps, eta in samplers:
+    for (kind, cls, steps, eta), w in itertools.product(samplers, args.guidance_scale):
         pipe.scheduler = cls.from_config(pipe.scheduler.config)  # the trained noise schedule and prediction type
         gen, w0, c0 = {}, time.time(), time.process_time()
         for c in bench.cell_types:
             gen[c] = pipe(num_sequences=args.per_class, class_labels=c, num_inference_steps=steps, eta=eta,
-                          guidance_scale=args.guidance_scale, generator=torch.Generator().manual_seed(args.seed),
+                          guidance_scale=w, generator=torch.Generator().manual_seed(args.seed),
                           batch_size=256).sequences
         wall, cpu = time.time() - w0, time.process_time() - c0
-        name = f"{variant} {kind}-{steps}" + (f" eta={eta:g}" if eta else "")
+        name = f"{variant} {kind}-{steps}" + (f" eta={eta:g}" if eta else "") + (f" w={w:g}" if w != 1 else "")
         row = bench.score(gen)
         n = args.per_class * len(bench.cell_types)
-        row["sampling"] = {"sequences": n, "steps": steps, "wall_s": wall, "cpu_s": cpu, "seq_per_s": n / wall}
+        row["sampling"] = {"sequences": n, "steps": steps, "guidance_scale": w, "wall_s": wall, "cpu_s": cpu,
+                           "seq_per_s": n / wall}
         res["rows"][name] = row
         res["sets"][name] = gen
         print(f"{name}: {n / wall:.2f} seq/s, kmer_js_4 {row['mean']['kmer_js_4']:.4f}, "
@@ -221,9 +223,13 @@ def _targets(rows: dict, ref: dict) -> list[str]:
                                         "own-class fraction", ">= 0.375"], table))
     variants = sorted({n.split()[0] for n in rows})
     ddim_ddpm = []
+    def w(row):
+        return row["sampling"].get("guidance_scale", 1.0)
+
     for v in variants:
-        ddpm = next((r for n, r in rows.items() if n.startswith(f"{v} DDPM")), None)
         for name, ddim in rows.items():
+            # DDIM against DDPM-T at the same guidance scale
+            ddpm = next((r for n, r in rows.items() if n.startswith(f"{v} DDPM") and w(r) == w(ddim)), None)
             if ddpm and name.startswith(f"{v} DDIM"):
                 a, b = ddim["mean"]["kmer_js_4"], ddpm["mean"]["kmer_js_4"]
                 ddim_ddpm.append([name, f"{a:.4f}", f"{b:.4f}", f"{100 * (a - b) / b:+.1f} %",
@@ -357,8 +363,8 @@ def report(args) -> int:
         ["set", "steps", "sequences", "wall s", "CPU s", "seq/s"],
         [[k, r["sampling"]["steps"], r["sampling"]["sequences"], f"{r['sampling']['wall_s']:.0f}",
           f"{r['sampling']['cpu_s']:.0f}", f"{r['sampling']['seq_per_s']:.2f}"] for k, r in rows.items()]), "",
-        "seq/s = wall clock of generating all cell types (batch 256, guidance scale "
-        f"{args.guidance_scale}, one UNet pass per step) with the thread count in the models table; see the "
+        "seq/s = wall clock of generating all cell types (batch 256; one UNet pass per step at guidance scale 1, "
+        "a doubled batch (conditional + null) at w != 1) with the thread count in the models table; see the "
         "reproduce section for the load on the machine.", ""]
     pooled = {"real": [s for c in cells for s in ref["real_sets"][c]]}
     for r in variants.values():
@@ -392,7 +398,9 @@ def main(argv=None) -> int:
     p.add_argument("--ddim-eta", type=float, nargs="+", default=[0.0],
                    help="DDIM eta values to sample with (0 = deterministic; 1 = DDPM-like noise), one row each")
     p.add_argument("--no-ddpm", dest="ddpm", action="store_false", help="skip DDPM sampling over all T steps")
-    p.add_argument("--guidance-scale", type=float, default=1.0, help="1 = conditional (default), >1 guided")
+    p.add_argument("--guidance-scale", type=float, nargs="+", default=[1.0],
+                   help="classifier-free guidance scales w to sample with, one row each (1 = conditional, the "
+                        "default; > 1 guided: two UNet passes per step)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per process (default: 1)")
     p.add_argument("--reference-split", choices=("test", "val"), default="test",
                    help="score against the test chromosome (final table) or the validation one (model choice)")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """How much does a trained DNA-Diffusion UNet use its cell-type label? (issue 9 diagnosis, validation data only)
 
-1. Noise-prediction MSE on validation-chromosome sequences at fixed timesteps with the true label, a wrong label
+1. The UNet's MSE against its training target (noise, velocity or x0) on validation-chromosome sequences at fixed timesteps with the true label, a wrong label
    (the next class) and the null label, same noise: a model that uses its label predicts worse with a wrong one.
 2. The oracle's confusion matrix of DDIM samples per conditioning class and the own-class fraction for several
    classifier-free-guidance scales w, with kmer_js_4 / motif_kl against the same number of validation sequences.
@@ -26,6 +26,7 @@ def label_losses(pipe, data: str, chromosome: str, rows: int, timesteps: list[in
     import torch
 
     from kan_genomics_hf.data.tables import load_dna_table
+    from kan_genomics_hf.training.diffusion import diffusion_target
 
     x, y, _, groups = load_dna_table(data, "sequence", "cell_type", None, 0, "chr")
     keep = groups == chromosome
@@ -36,8 +37,9 @@ def label_losses(pipe, data: str, chromosome: str, rows: int, timesteps: list[in
         t = torch.full((len(x),), tval)
         noise = torch.randn(x.shape, generator=gen)
         xt = sched.add_noise(x, noise, t)
+        target = diffusion_target(sched, x, noise, t, sched.config.prediction_type)  # what the UNet was trained on
         with torch.no_grad():
-            mse = {name: float(((unet(xt, t, lab).sample - noise) ** 2).mean()) for name, lab in
+            mse = {name: float(((unet(xt, t, lab).sample - target) ** 2).mean()) for name, lab in
                    [("true", y), ("wrong", (y + 1) % int(y.max() + 1)), ("null", torch.full_like(y, unet.null_class_id))]}
         mse["wrong_vs_true_percent"] = 100 * (mse["wrong"] - mse["true"]) / mse["true"]
         out.append({"t": tval, **mse})

@@ -18,7 +18,8 @@ class DiffusionPresetOptions:
 
     preset: str | None = option(None, choices=tuple(DIFFUSION_PRESETS),
                                 help="cpu: the CPU recipe chosen on validation (chr9) sample quality in "
-                                     "bench_results/generation/screening.md: T=100 linear betas, noise prediction, "
+                                     "bench_results/generation/screening.md and conditioning_screen/: T=100 linear "
+                                     "betas, x0 (sample) prediction, Huber loss, "
                                      "lr 1e-3 with 200 warm-up steps and cosine decay, batch 32, EMA 0.995, 3,000 "
                                      "steps, chr9 validation / chr8 held out, widths per variant for ~70-80k "
                                      "parameters (see bench_results/generation/results.md for the times); "
