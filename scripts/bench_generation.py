@@ -252,39 +252,42 @@ def write_plots(out: Path, ref: dict, variants: dict) -> list[Path]:
     rows = {n: r for v in variants.values() for n, r in v["rows"].items()}
     names = list(rows)
     paths = []
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+    # one horizontal bar per generated set, so the set names stay readable however many rows there are
+    y = np.arange(len(names))
+    height = 1.5 + 0.3 * len(names)
+    fig, axes = plt.subplots(1, 3, figsize=(16, height), sharey=True)
     panels = (("kmer_js_4", "4-mer Jensen-Shannon divergence (bits)", "lower is better"),
               ("motif_kl", "JASPAR motif-frequency KL (nats)", "lower is better"),
               ("oracle_target_fraction", "own-class fraction (oracle argmax)", "higher is better"))
     cells = ref["cell_types"]
     for ax, (key, label, better) in zip(axes, panels):
-        x = np.arange(len(names))
-        ax.bar(x, [rows[n]["mean"][key] for n in names], color="#4c72b0", alpha=0.8, label="mean over cell types")
+        ax.barh(y, [rows[n]["mean"][key] for n in names], color="#4c72b0", alpha=0.8, label="mean over cell types")
         for i, n in enumerate(names):
-            ax.scatter([i] * len(cells), [rows[n]["per_class"][c][key] for c in cells], color="k", s=10, zorder=3,
+            ax.scatter([rows[n]["per_class"][c][key] for c in cells], [i] * len(cells), color="k", s=10, zorder=3,
                        label="each cell type" if i == 0 else None)
-        ax.axhline(ref["rows"][REAL]["mean"][key], color="green", ls="-", label="real held-apart (mean)")
-        ax.axhline(ref["rows"][SHUFFLED]["mean"][key], color="red", ls="--", label="shuffled real (mean)")
+        ax.axvline(ref["rows"][REAL]["mean"][key], color="green", ls="-", label="real held-apart (mean)")
+        ax.axvline(ref["rows"][SHUFFLED]["mean"][key], color="red", ls="--", label="shuffled real (mean)")
         if key == "kmer_js_4":
-            ax.axhline(ref["rows"][SHUFFLED]["mean"][key] / 2, color="orange", ls=":", label="target: half shuffled")
+            ax.axvline(ref["rows"][SHUFFLED]["mean"][key] / 2, color="orange", ls=":", label="target: half shuffled")
         if key == "oracle_target_fraction":
-            ax.axhline(0.25, color="grey", ls=":", label="chance (0.25)")
-            ax.axhline(0.375, color="orange", ls=":", label="target: 1.5 x chance")
-        ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
-        ax.set_ylabel(label)
+            ax.axvline(0.25, color="grey", ls=":", label="chance (0.25)")
+            ax.axvline(0.375, color="orange", ls=":", label="target: 1.5 x chance")
+        ax.set_yticks(y, names, fontsize=8)
+        ax.set_xlabel(label)
         ax.set_title(f"{key} ({better})", fontsize=10)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="lower right")
+    axes[0].invert_yaxis()  # first set at the top
     fig.suptitle(f"Generated vs held-apart DHS sequences, n = {ref['settings']['per_class']} per cell type", fontsize=11)
     fig.tight_layout()
     paths.append(out / "quality.png")
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    x = np.arange(len(names))
-    ax.bar(x, [rows[n]["sampling"]["seq_per_s"] for n in names], color="#55a868")
-    ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("sequences per second (wall clock)")
+    fig, ax = plt.subplots(figsize=(7, height))
+    ax.barh(y, [rows[n]["sampling"]["seq_per_s"] for n in names], color="#55a868")
+    ax.set_yticks(y, names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("sequences per second (wall clock)")
     threads = sorted({v["threads"] for v in variants.values()})
     ax.set_title(f"Sampling speed, {', '.join(map(str, threads))} CPU thread(s), batch 256", fontsize=10)
     fig.tight_layout()
@@ -292,13 +295,14 @@ def write_plots(out: Path, ref: dict, variants: dict) -> list[Path]:
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
 
+    cfg_loss = next(iter(variants.values()))["config"].get("loss", "huber")
     fig, ax = plt.subplots(figsize=(6, 4))
     for v, res in variants.items():
         val = [h for h in res["history"] if h["split"] == "val" and h.get("val_loss_ema") is not None]
         if val:
             ax.plot([h["step"] for h in val], [h["val_loss_ema"] for h in val], marker="o", ms=3, label=v)
     ax.set_xlabel("optimizer step")
-    ax.set_ylabel("validation loss, EMA weights (Huber)")
+    ax.set_ylabel(f"validation loss, EMA weights ({cfg_loss})")
     ax.set_title("Validation (chr9) loss during training", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """How much does a trained DNA-Diffusion UNet use its cell-type label? (issue 9 diagnosis, validation data only)
 
-1. The UNet's MSE against its training target (noise, velocity or x0) on validation-chromosome sequences at fixed timesteps with the true label, a wrong label
-   (the next class) and the null label, same noise: a model that uses its label predicts worse with a wrong one.
+1. The UNet's MSE against its training target (noise, velocity or x0) on validation-chromosome sequences at fixed
+   timesteps with the true label, a wrong label (the next class) and the null label, same noise: a model that uses
+   its label predicts worse with a wrong one.
 2. The oracle's confusion matrix of DDIM samples per conditioning class and the own-class fraction for several
    classifier-free-guidance scales w, with kmer_js_4 / motif_kl against the same number of validation sequences.
 

@@ -125,10 +125,11 @@ DIFFUSION_PRESETS: dict[str, dict[str, Any]] = {
         },
     },
 }
-# `cpu` trained ~7x longer (20,000 steps, 18 epochs; 48 min wall for the baseline on 2 shared cores with two other
-# 1-thread jobs): validation (chr9, 256 per cell type) 4-mer JS 0.012 / 0.0067 (DDIM-50 / DDPM-100) and motif KL
-# 0.17 / 0.13, against 0.022 and 0.20 after the `cpu` preset's 3,000 steps (bench_results/generation/long_run).
-# Measured for the baseline only; the label is still barely used (own-class fraction 0.26-0.27).
+# `cpu-long`: the `cpu` recipe for 20,000 steps (18 epochs; 31 min wall for the baseline, 1 thread, 2 shared cores).
+# Validation (chr9, 256 per cell type, DDIM-50 eta 1): 4-mer JS 0.0043 at w = 1 and own-class fraction 0.31 / 0.44 /
+# 0.51 at w = 1 / 3 / 5, against 0.0056 and 0.28 / 0.36 / 0.42 for `cpu` (bench_results/generation/val,
+# long_run/val).
+# Both presets are sampled with DDIM-50, eta 1 and guidance scale 5 in the benchmark (chosen on chr9).
 DIFFUSION_PRESETS["cpu-long"] = {**DIFFUSION_PRESETS["cpu"], "max_steps": 20_000, "save_steps": 2000}
 
 
