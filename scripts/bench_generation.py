@@ -228,9 +228,11 @@ def _targets(rows: dict, ref: dict) -> list[str]:
 
     for v in variants:
         for name, ddim in rows.items():
+            if not name.startswith(f"{v} DDIM"):
+                continue
             # DDIM against DDPM-T at the same guidance scale
             ddpm = next((r for n, r in rows.items() if n.startswith(f"{v} DDPM") and w(r) == w(ddim)), None)
-            if ddpm and name.startswith(f"{v} DDIM"):
+            if ddpm:
                 a, b = ddim["mean"]["kmer_js_4"], ddpm["mean"]["kmer_js_4"]
                 ddim_ddpm.append([name, f"{a:.4f}", f"{b:.4f}", f"{100 * (a - b) / b:+.1f} %",
                                   "yes" if a <= 1.15 * b else "no"])
