@@ -38,8 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .commands._common import parse_with_given_flags
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_with_given_flags(parser, argv)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2

@@ -13,13 +13,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from kan_genomics_hf.commands._common import parse_with_given_flags  # noqa: E402
 from kan_genomics_hf.commands.train import add_arguments, run  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run(parse_with_given_flags(parser, argv))
 
 
 if __name__ == "__main__":

@@ -150,6 +150,29 @@ def test_preset_fills_only_default_flags() -> None:
     assert tuple(args.block_out_channels) == preset["variants"]["lkan"]["block_out_channels"]
 
 
+def test_preset_keeps_explicit_flags_equal_to_the_default() -> None:
+    """--batch-size 64 / --lr-schedule constant are the config defaults; written by the user, the preset must
+    not replace them (it once did: values were compared with the default instead of recorded as given)."""
+    from kan_genomics_hf.cli import build_parser
+    from kan_genomics_hf.commands._common import parse_with_given_flags
+
+    defaults = field_defaults(DiffusionTrainingConfig)
+    preset = diffusion_preset("cpu", "baseline")
+    assert defaults["batch_size"] == 64 != preset["batch_size"]
+    assert defaults["lr_schedule"] == "constant" != preset["lr_schedule"]
+    argv = ["train-diffusion", "--data", "x.csv", "--output-dir", "o", "--preset", "cpu", "--batch-size", "64",
+            "--lr-schedule", "constant"]
+    parser = build_parser()
+    args = parse_with_given_flags(parser, argv)
+    assert {"batch_size", "lr_schedule", "preset", "data"} <= args.given_flags
+    assert "learning_rate" not in args.given_flags
+    apply_diffusion_preset(args, defaults)
+    assert args.batch_size == 64 and args.lr_schedule == "constant"  # written by the user: kept
+    assert args.max_steps == preset["max_steps"] and args.prediction_type == preset["prediction_type"]
+    # the parser's defaults are back after the second parse
+    assert parser.parse_args(["train-diffusion", "--data", "x.csv", "--output-dir", "o"]).batch_size == 64
+
+
 def test_help_lists_new_options_with_defaults(capsys) -> None:
     from kan_genomics_hf.cli import main
 

@@ -11,7 +11,7 @@ from kan_genomics_hf import LegNetConfig, LegNetForSequenceClassification, count
 from kan_genomics_hf.modeling.kan_layers import KANLinear
 from kan_genomics_hf.modeling.modeling_legnet import LegNetModel, NormedKANLinear
 from kan_genomics_hf.training.kan_monitor import KANInputMonitor
-from kan_genomics_hf.training.presets import apply_train_preset, field_defaults
+from kan_genomics_hf.training.presets import TRAIN_PRESETS, apply_train_preset, field_defaults
 from kan_genomics_hf.training.recipe import (
     GridUpdater,
     WeightEMA,
@@ -198,6 +198,21 @@ def test_recommended_preset_fills_defaults_only():
     for flag in ("--label-smoothing", "--ema-decay", "--rc-eval", "--grid-update", "--spline-lr-scale",
                  "--spline-weight-decay", "--no-kan-monitor", "--preset"):
         assert flag in p.format_help()
+
+
+def test_recommended_preset_keeps_explicit_flags_equal_to_the_default():
+    from kan_genomics_hf.commands import train as train_cmd
+    from kan_genomics_hf.commands._common import parse_with_given_flags
+    from kan_genomics_hf.training.config import ClassifierTrainingConfig
+
+    defaults = field_defaults(train_cmd.ModelOptions, ClassifierTrainingConfig)
+    assert defaults["scheduler"] == "constant" != TRAIN_PRESETS["recommended"][0]["scheduler"]
+    p = argparse.ArgumentParser()
+    train_cmd.add_arguments(p)
+    ns = parse_with_given_flags(p, ["--output-dir", "x", "--preset", "recommended", "--scheduler", "constant"])
+    apply_train_preset(ns, defaults)
+    assert ns.scheduler == "constant"  # written by the user, although equal to the default
+    assert ns.learning_rate == TRAIN_PRESETS["recommended"][0]["learning_rate"]
 
 
 def test_benchmark_presets_and_paired_differences():

@@ -95,6 +95,35 @@ def add_dataclass_arguments(parser: Any, dtype: type, title: str | None = None) 
         target.add_argument(flag, *f.metadata.get("aliases", []), **_field_kwargs(f, hints[f.name]))
 
 
+def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """The actions of `parser` and of every subcommand parser below it."""
+    out: list[argparse.Action] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in {id(p): p for p in action.choices.values()}.values():
+                out.extend(_all_actions(sub))
+        else:
+            out.append(action)
+    return out
+
+
+def parse_with_given_flags(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``parser.parse_args(argv)`` plus ``given_flags``: the destinations of the flags the user wrote, so that a
+    --preset fills only the others, also where a written value equals the flag's default (`training.presets`).
+    Found by parsing `argv` a second time with every default suppressed."""
+    args = parser.parse_args(argv)
+    actions = _all_actions(parser)
+    saved = [action.default for action in actions]
+    try:
+        for action in actions:
+            action.default = argparse.SUPPRESS
+        args.given_flags = set(vars(parser.parse_args(argv)))
+    finally:
+        for action, default in zip(actions, saved):
+            action.default = default
+    return args
+
+
 def dataclass_from_args(dtype: type, args: argparse.Namespace, **overrides: Any) -> Any:
     """An instance of `dtype` from the parsed flags (plus `overrides`); its __post_init__ validates it."""
     names = {f.name for f in dataclasses.fields(dtype) if f.init}

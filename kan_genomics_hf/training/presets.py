@@ -76,9 +76,18 @@ def field_defaults(*dataclass_types: type) -> dict[str, Any]:
     return out
 
 
+def _unset(args: argparse.Namespace, key: str, defaults: dict[str, Any]) -> bool:
+    """Whether a preset may fill `key`: the user did not write its flag (``args.given_flags``, set by
+    `cli.parse_command_line`), or, for a namespace built without that record, its value equals the default."""
+    given = getattr(args, "given_flags", None)
+    if given is not None:
+        return key not in given
+    return getattr(args, key, defaults.get(key)) == defaults.get(key)
+
+
 def apply_train_preset(args: argparse.Namespace, defaults: dict[str, Any]) -> argparse.Namespace:
-    """Fill ``args`` from ``args.preset`` (None = nothing) where a value still equals its flag's default
-    (``defaults``, e.g. from `field_defaults`); the preset's --config entries go before the user's."""
+    """Fill ``args`` from ``args.preset`` (None = nothing) where the user gave no flag (`_unset`; ``defaults``,
+    e.g. from `field_defaults`); the preset's --config entries go before the user's."""
     name = getattr(args, "preset", None)
     if not name:
         return args
@@ -86,7 +95,7 @@ def apply_train_preset(args: argparse.Namespace, defaults: dict[str, Any]) -> ar
         raise ValueError(f"unknown train preset {name!r}; choose from {sorted(TRAIN_PRESETS)}")
     values, config = TRAIN_PRESETS[name]
     for key, value in values.items():
-        if getattr(args, key, defaults.get(key)) == defaults.get(key):
+        if _unset(args, key, defaults):
             setattr(args, key, value)
     args.config = list(config) + list(getattr(args, "config", []) or [])
     return args
@@ -143,12 +152,12 @@ def diffusion_preset(name: str, variant: str) -> dict[str, Any]:
 
 
 def apply_diffusion_preset(args: argparse.Namespace, defaults: dict[str, Any]) -> argparse.Namespace:
-    """Fill ``args`` from ``args.preset`` (None = nothing) for ``args.variant`` where a value still equals its
-    flag's default (``defaults``, e.g. ``field_defaults(DiffusionTrainingConfig)``): explicit flags win."""
+    """Fill ``args`` from ``args.preset`` (None = nothing) for ``args.variant`` where the user gave no flag
+    (`_unset`; ``defaults``, e.g. ``field_defaults(DiffusionTrainingConfig)``): explicit flags win."""
     name = getattr(args, "preset", None)
     if not name:
         return args
     for key, value in diffusion_preset(name, getattr(args, "variant", defaults.get("variant"))).items():
-        if getattr(args, key, defaults.get(key)) == defaults.get(key):
+        if _unset(args, key, defaults):
             setattr(args, key, value)
     return args
