@@ -11,8 +11,9 @@ models alike. Time-boxed by --time-budget. Writes JSON + Markdown into --output-
     nice -n 5 .venv/bin/python scripts/bench_classifiers.py --output-dir bench_results/classifiers
 
 ``--training-paths`` instead times training sequences/s of the old path (masked BatchNorm even without
-padding, fp32) against the new default (all-ones mask dropped) and the new path under bf16 autocast, for
-baseline and LKAN at --size, interleaved in one run (bench_training_paths.json / .md):
+padding, fp32) against the all-ones mask dropped, the new default (that, plus LegNet's grouped convolution as a
+channels-last Conv2d on CPU) and the new path under bf16 autocast, for baseline and LKAN at --size, interleaved
+in one run (bench_training_paths.json / .md):
 
     OMP_NUM_THREADS=1 .venv/bin/python scripts/bench_classifiers.py --training-paths --size 200k --length 101 \
         --batch-size 64 --output-dir bench_results/classifiers
@@ -117,10 +118,11 @@ def markdown(rows: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
-TRAINING_PATHS = {  # name -> (drop an all-ones mask, bf16 autocast)
-    "old (masked BN, fp32)": (False, False),
-    "new (no mask, fp32; default)": (True, False),
-    "new + bf16 autocast": (True, True),
+TRAINING_PATHS = {  # name -> (drop an all-ones mask, channels-last grouped conv on CPU, bf16 autocast)
+    "old (masked BN, fp32)": (False, False, False),
+    "no mask, fp32": (True, False, False),
+    "new (no mask + channels-last grouped conv, fp32; default)": (True, True, False),
+    "new + bf16 autocast": (True, True, True),
 }
 
 
@@ -145,22 +147,23 @@ def _path_step(config, batch: dict, bf16: bool):
 
 def training_paths(args) -> int:
     """Old vs new training path, interleaved rounds, median sequences/s and ratio to the old path."""
-    from kan_genomics_hf.modeling.modeling_legnet import LegNetModel
+    from kan_genomics_hf.modeling.modeling_legnet import GroupedConv1d, LegNetModel
 
     torch.set_num_threads(args.threads)
     batch = make_batch(args.batch_size, args.length, args.num_labels)
     rows = []
     for variant in ("baseline", "lkan"):
         cfg = preset_config(variant, args.size, num_labels=args.num_labels)
-        steps = {name: _path_step(cfg, batch, bf16) for name, (_, bf16) in TRAINING_PATHS.items()}
+        steps = {name: _path_step(cfg, batch, bf16) for name, (_, _, bf16) in TRAINING_PATHS.items()}
         times: dict[str, list[float]] = {name: [] for name in TRAINING_PATHS}
         for r in range(args.warmup + args.rounds):
-            for name, (drop, _) in TRAINING_PATHS.items():
+            for name, (drop, channels_last, _) in TRAINING_PATHS.items():
                 LegNetModel.drop_full_mask = drop
+                GroupedConv1d.cpu_channels_last = channels_last
                 t = _timed(lambda fn=steps[name]: [fn() for _ in range(3)]) / 3
                 if r >= args.warmup:
                     times[name].append(t)
-        LegNetModel.drop_full_mask = True
+        LegNetModel.drop_full_mask = GroupedConv1d.cpu_channels_last = True
         old = statistics.median(times["old (masked BN, fp32)"])
         for name in TRAINING_PATHS:
             med = statistics.median(times[name])

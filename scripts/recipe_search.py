@@ -57,6 +57,9 @@ ARMS: dict[str, tuple[str, list[str]]] = {
     "lkan/norm=tanh+shift_aug3": ("lkan", [*TANH, "--shift-augment", "3"]),
     "lkan/norm=tanh+batch32": ("lkan", [*TANH, "--batch-size", "32"]),  # later flags win over COMMON's
     "lkan/norm=tanh+batch128": ("lkan", [*TANH, "--batch-size", "128"]),
+    # the budget: 10 epochs (OneCycle over 10), patience 3, on top of `--common cpu-full` (4 epochs, patience 2)
+    "baseline/epochs10": ("baseline", ["--epochs", "10", "--patience", "3"]),
+    "lkan/norm=tanh+epochs10": ("lkan", [*TANH, "--epochs", "10", "--patience", "3"]),
 }
 TASKS = ["mouse_2", "mouse_0"]
 SEEDS = [0, 1]

@@ -262,3 +262,39 @@ def test_count_parameters_of_modules_and_the_width_search_counter():
     for kw in ({"variant": "lkan"}, {"variant": "ckan", "ckan_layers": ["all"], "se_type": "bilinear"}):
         config = LegNetConfig(**kw)
         assert _WidthCounter(config)(list(config.block_sizes)) == count_parameters(config)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # torch's note, for both layers
+@pytest.mark.parametrize("kernel_size, groups", [(5, 8), (4, 2), (1, 4)])
+def test_grouped_conv_channels_last_route_equals_conv1d(kernel_size, groups):
+    """LegNet's grouped conv runs as a channels-last Conv2d on CPU: same output and gradients as nn.Conv1d
+    (up to float rounding, also for an even kernel's asymmetric 'same' padding), same state dict."""
+    from kan_genomics_hf.modeling.modeling_legnet import GroupedConv1d
+
+    torch.manual_seed(0)
+    fast = GroupedConv1d(16, 16, kernel_size, padding="same", groups=groups, bias=True)
+    plain = torch.nn.Conv1d(16, 16, kernel_size, padding="same", groups=groups, bias=True)
+    plain.load_state_dict(fast.state_dict())
+    assert fast.state_dict().keys() == plain.state_dict().keys()
+    x = torch.randn(3, 16, 23)
+    outs = []
+    for layer in (fast, plain):
+        xi = x.clone().requires_grad_()
+        y = layer(xi)
+        (y * torch.arange(y.numel(), dtype=y.dtype).view_as(y).sin()).sum().backward()
+        assert y.is_contiguous() and xi.grad.is_contiguous()
+        outs.append((y, xi.grad, layer.weight.grad, layer.bias.grad))
+        layer.zero_grad()
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        torch.testing.assert_close(fast(x).float(), plain(x).float(), rtol=2e-2, atol=2e-2)
+
+
+def test_legnet_uses_the_grouped_route_only_for_grouped_convs():
+    from kan_genomics_hf.modeling.modeling_legnet import GroupedConv1d
+
+    model = LegNetForSequenceClassification(tiny())
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv1d)]
+    assert convs and all(isinstance(m, GroupedConv1d) == (m.groups > 1) for m in convs)
+    assert any(m.groups > 1 for m in convs)
