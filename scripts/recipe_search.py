@@ -105,9 +105,10 @@ def summarize(out: Path, refs: dict[str, str] | None = None) -> str:
     rows = load(out / "runs.jsonl")
     by = {(r["task"], r["arm"], r["seed"]): r["val_mcc"] * 100 for r in rows}
     tasks = sorted({r["task"] for r in rows})
+    base = _ref("baseline/", refs)  # the baseline's reference arm: the last column pairs every arm with it
     arms = [a for a in ARMS if any(r["arm"] == a for r in rows)] + sorted({r["arm"] for r in rows} - set(ARMS))
     lines = ["| task | arm | n seeds | val MCC mean ± std | paired diff vs ref (mean ± std) | seeds won | "
-             "paired diff vs baseline/ref |", "|---|---|---:|---:|---:|---:|---:|"]
+             f"paired diff vs {base} |", "|---|---|---:|---:|---:|---:|---:|"]
     for t in tasks:
         for a in arms:
             vals = [v for (tt, aa, s), v in sorted(by.items()) if tt == t and aa == a]
@@ -120,9 +121,9 @@ def summarize(out: Path, refs: dict[str, str] | None = None) -> str:
             dtxt = "-" if a == ref or not diffs else (
                 f"{statistics.mean(diffs):+.1f} ± {statistics.stdev(diffs) if len(diffs) > 1 else math.nan:.1f}")
             won = "-" if a == ref or not diffs else f"{sum(d > 0 for d in diffs)}/{len(diffs)}"
-            vb = [by[(t, a, s)] - by[(t, "baseline/ref", s)] for (tt, aa, s) in sorted(by) if tt == t and aa == a
-                  and (t, "baseline/ref", s) in by]
-            btxt = "-" if a == "baseline/ref" or not vb else (
+            vb = [by[(t, a, s)] - by[(t, base, s)] for (tt, aa, s) in sorted(by) if tt == t and aa == a
+                  and (t, base, s) in by]
+            btxt = "-" if a == base or not vb else (
                 f"{statistics.mean(vb):+.1f} ± {statistics.stdev(vb) if len(vb) > 1 else math.nan:.1f} "
                 f"({sum(d > 0 for d in vb)}/{len(vb)})")
             lines.append(f"| {t} | {a} | {len(vals)} | {statistics.mean(vals):.1f} ± {sd:.1f} | {dtxt} | {won} | {btxt} |")
