@@ -148,7 +148,7 @@ def summary_markdown(out: Path, args) -> str:
         f"- Arms: {', '.join(sorted({r['arm'] for r in rows}))}.",
         "- Command: `OMP_NUM_THREADS=1 python scripts/recipe_search.py --data-dir ../shared/data/gue --tasks "
         f"{' '.join(sorted({r['task'] for r in rows}))} --arms <arms> --output-dir {args.output_dir} "
-        f"--common {args.common}" + "".join(f" --reference {a}" for a in args.reference)
+        f"--common {args.common}" + (" --reference " + " ".join(args.reference) if args.reference else "")
         + (f" --max-train {args.max_train}" if args.max_train else "")
         + " --shard i/2` (two shards, i = 0, 1), then the same with `--summarize`.",
         "- Each arm changes one thing relative to its reference arm (`<variant>/ref` unless "

@@ -49,3 +49,28 @@ def test_cpu_full_flags_match_the_benchmark_preset():
     assert int(value("--patience")) == preset["early_stopping_patience"]
     assert float(value("--lr")) == preset["learning_rate"] and int(value("--batch-size")) == preset["batch_size"]
     assert value("--scheduler") == preset["scheduler"] and value("--mixed-precision") == preset["mixed_precision"]
+
+
+def test_budget_comparison_pairs_by_seed_and_counts_identical_reruns(tmp_path):
+    spec = importlib.util.spec_from_file_location("compare_budget_screen", ROOT / "scripts" / "compare_budget_screen.py")
+    cb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cb)
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    _write(bench / "runs.jsonl", [
+        {"kind": "main", "dataset": "gue/t", "variant": v, "seed": s, "validation": {"mcc": m}, "best_epoch": 4}
+        for v, s, m in [("baseline", 0, 0.50), ("baseline", 1, 0.60), ("lkan", 0, 0.52), ("lkan", 1, 0.64)]])
+    screen = tmp_path / "screen"
+    screen.mkdir()
+    _write(screen / "runs.jsonl", [
+        {"task": "t", "arm": a, "variant": a.split("/")[0], "seed": s, "val_mcc": m, "best_epoch": 7}
+        for a, s, m in [("baseline/epochs10", 0, 0.55), ("baseline/epochs10", 1, 0.61),
+                        ("lkan/norm=tanh+epochs10", 0, 0.56), ("lkan/norm=tanh+epochs10", 1, 0.60),
+                        ("baseline/ref", 0, 0.50)]])  # a rerun identical to the benchmark's
+    text = cb.compare(screen, [bench])
+    assert text.startswith("4-epoch reruns in the screen: 1 bit-identical") and ", 0 different" in text
+    row = next(line for line in text.splitlines() if line.startswith("| t |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "2" and cells[4] == "+3.0 ± 1.4 (2/2)"  # 4 ep: (52-50, 64-60)
+    assert cells[7] == "+0.0 ± 1.4 (1/2)"  # 10 ep: (56-55, 60-61)
+    assert cells[8] == "+3.0 / +0.0"  # 10 - 4 ep: baseline (5, 1), LKAN (4, -4)

@@ -1,0 +1,101 @@
+#!/usr/bin/env python
+"""LKAN − baseline at two training budgets, on validation only: the 10-epoch arms of a `recipe_search.py`
+budget screen against the 4-epoch `cpu-full` runs of `kan-genomics benchmark` folders (the screen's own
+4-epoch arms `baseline/ref` / `lkan/norm=tanh` replace those, and the script counts how many are
+bit-identical to the benchmark's). Paired by task and seed; validation MCC x 100.
+
+    python scripts/compare_budget_screen.py --screen bench_results/gue_recipe_search/budget_screen \
+        --benchmark bench_results/gue_cpu_full/shard_a bench_results/gue_cpu_full/shard_b \
+        bench_results/gue_cpu_full_tanh/shard_c bench_results/gue_cpu_full_tanh/shard_d
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics as st
+import sys
+from pathlib import Path
+
+# two-sided 95 % Student t quantiles by degrees of freedom
+T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23}
+
+
+def _rows(folder: Path, name: str) -> list[dict]:
+    return [json.loads(line) for line in (folder / name).read_text().splitlines() if line.strip()]
+
+
+def _ms(v: list[float], sign: bool = False) -> str:
+    f = "+.1f" if sign else ".1f"
+    return f"{st.mean(v):{f}} ± {st.stdev(v):.1f}" if len(v) > 1 else f"{v[0]:{f}}"
+
+
+def _ci(d: list[float]) -> str:
+    if len(d) < 2:
+        return ""
+    h = T95.get(len(d) - 1, 1.96) * st.stdev(d) / math.sqrt(len(d))
+    return f" [{st.mean(d) - h:+.1f}, {st.mean(d) + h:+.1f}]"
+
+
+def compare(screen: Path, benchmark: list[Path]) -> str:
+    val4: dict[tuple, tuple[float, int]] = {}
+    for folder in benchmark:  # later folders replace earlier ones, as `benchmark --merge` does
+        for r in _rows(folder, "runs.jsonl"):
+            if r.get("kind") == "main" and r["variant"] in ("baseline", "lkan"):
+                val4[(r["dataset"].split("/")[-1], r["variant"], r["seed"])] = (r["validation"]["mcc"] * 100,
+                                                                                 r["best_epoch"])
+    rows = _rows(screen, "runs.jsonl")
+    val10 = {(r["task"], r["variant"], r["seed"]): (r["val_mcc"] * 100, r["best_epoch"]) for r in rows
+             if r["arm"].endswith("epochs10")}
+    same = differ = 0
+    for r in rows:
+        if r["arm"] in ("baseline/ref", "lkan/norm=tanh"):
+            key = (r["task"], r["variant"], r["seed"])
+            if key in val4:
+                same += val4[key][0] == r["val_mcc"] * 100
+                differ += val4[key][0] != r["val_mcc"] * 100
+            val4[key] = (r["val_mcc"] * 100, r["best_epoch"])
+    lines = [f"4-epoch reruns in the screen: {same} bit-identical to the benchmark's validation MCC, {differ} "
+             "different.", "",
+             "| task | seeds | baseline 4 ep | LKAN 4 ep | LKAN − baseline, 4 ep (runs ahead) | baseline 10 ep | "
+             "LKAN 10 ep | LKAN − baseline, 10 ep (runs ahead) | 10 − 4 ep: baseline / LKAN |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    pooled: dict[str, list[float]] = {"d4": [], "d10": [], "eb": [], "el": []}
+    for task in sorted({k[0] for k in val10}):
+        seeds = sorted(s for (t, v, s) in val10 if t == task and v == "lkan"
+                       and all(k in d for d in (val4, val10) for k in ((t, "baseline", s), (t, "lkan", s))))
+        if not seeds:
+            continue
+        b4, l4, b10, l10 = ([src[(task, v, s)][0] for s in seeds]
+                            for src, v in ((val4, "baseline"), (val4, "lkan"), (val10, "baseline"), (val10, "lkan")))
+        d4 = [a - b for a, b in zip(l4, b4)]
+        d10 = [a - b for a, b in zip(l10, b10)]
+        eb = [a - b for a, b in zip(b10, b4)]
+        el = [a - b for a, b in zip(l10, l4)]
+        for k, v in (("d4", d4), ("d10", d10), ("eb", eb), ("el", el)):
+            pooled[k] += v
+        lines.append(f"| {task} | {len(seeds)} | {_ms(b4)} | {_ms(l4)} | {_ms(d4, True)} ({sum(d > 0 for d in d4)}/"
+                     f"{len(d4)}) | {_ms(b10)} | {_ms(l10)} | {_ms(d10, True)} ({sum(d > 0 for d in d10)}/{len(d10)})"
+                     f" | {st.mean(eb):+.1f} / {st.mean(el):+.1f} |")
+    p = pooled
+    lines.append(f"| pooled (95 % t interval) | {len(p['d4'])} | | | {_ms(p['d4'], True)}{_ci(p['d4'])} "
+                 f"({sum(d > 0 for d in p['d4'])}/{len(p['d4'])}) | | | {_ms(p['d10'], True)}{_ci(p['d10'])} "
+                 f"({sum(d > 0 for d in p['d10'])}/{len(p['d10'])}) | {_ms(p['eb'], True)} / {_ms(p['el'], True)} |")
+    best10 = [v[1] for v in val10.values()]
+    last4 = [val4[k][1] == 4 for k in val10 if k in val4]
+    lines += ["", f"Best epoch of the 10-epoch runs: {sorted(best10)} (10 = the last allowed). 4-epoch runs of the "
+              f"same tasks and seeds whose best epoch was the last allowed one: {sum(last4)}/{len(last4)}."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--screen", required=True, help="recipe_search output folder with the epochs10 arms")
+    p.add_argument("--benchmark", nargs="+", required=True, help="benchmark folders (runs.jsonl), merged in order")
+    args = p.parse_args(argv)
+    print(compare(Path(args.screen), [Path(b) for b in args.benchmark]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
