@@ -107,7 +107,8 @@ class Bench:
 
 def _settings(args) -> dict:
     keep = ("preset", "max_steps", "per_class", "ddim_steps", "ddim_eta", "ddpm", "guidance_scale", "threads",
-            "reference_split", "val_chromosome", "test_chromosome", "oracle_train", "novelty_train", "seed", "sampling_seed")
+            "reference_split", "val_chromosome", "test_chromosome", "oracle_train", "novelty_train", "seed", "sampling_seed",
+            "clipped_model_output")
     return {**{k: getattr(args, k) for k in keep}, "data": Path(args.data).name}
 
 
@@ -182,14 +183,16 @@ def sample_variant(bench: Bench, variant: str, vdir: Path) -> dict:
     sampling_seed = args.seed if args.sampling_seed is None else args.sampling_seed
     for (kind, cls, steps, eta), w in itertools.product(samplers, args.guidance_scale):
         pipe.scheduler = cls.from_config(pipe.scheduler.config)  # the trained noise schedule and prediction type
+        clip = {"use_clipped_model_output": True} if args.clipped_model_output and kind == "DDIM" else {}
         gen, w0, c0 = {}, time.time(), time.process_time()
         for c in bench.cell_types:
             gen[c] = pipe(num_sequences=args.per_class, class_labels=c, num_inference_steps=steps, eta=eta,
                           guidance_scale=w, generator=torch.Generator().manual_seed(sampling_seed),
-                          batch_size=256).sequences
+                          batch_size=256, **clip).sequences
         wall, cpu = time.time() - w0, time.process_time() - c0
         name = f"{variant} {kind}-{steps}" + (f" eta={eta:g}" if eta else "") + (f" w={w:g}" if w != 1 else "")
         name += f" draw={sampling_seed}" if sampling_seed != args.seed else ""
+        name += " clipped-eps" if clip else ""
         row = bench.score(gen)
         n = args.per_class * len(bench.cell_types)
         row["sampling"] = {"sequences": n, "steps": steps, "guidance_scale": w, "wall_s": wall, "cpu_s": cpu,
@@ -421,6 +424,8 @@ def main(argv=None) -> int:
                         "report: merge the finished ones; all: variant + report")
     p.add_argument("--no-histograms", dest="histograms", action="store_false", help="skip the histogram PNGs")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--clipped-model-output", action="store_true",
+                   help="DDIM rows with use_clipped_model_output=True (the noise re-derived from the clipped x0)")
     p.add_argument("--sampling-seed", type=int, default=None,
                    help="generator seed of the sampling only (default: --seed); with the references and the model "
                         "fixed, rows of several values give the draw-to-draw spread of each metric")

@@ -80,6 +80,27 @@ def test_ddpm_scheduler_accepted_and_seeded(pipe) -> None:
     assert a == b and all(set(s) <= set("ACGT") for s in a)
 
 
+@pytest.mark.parametrize("prediction_type", ["epsilon", "sample"])
+def test_ddim_eta1_over_all_steps_with_clipped_output_is_ddpm(pipe, prediction_type) -> None:
+    """DDIM at eta 1 over all T steps draws the same noise as DDPM; with use_clipped_model_output its update is
+    DDPM's posterior step from the clipped x0, so the two samplers agree. Without it, diffusers' DDIM mixes the
+    clipped x0 with the noise of the unclipped one (a different sampler wherever clipping is active)."""
+    unet = pipe.unet
+    ddim = DNADiffusionPipeline(unet, make_scheduler("ddim", 10, prediction_type=prediction_type))
+    ddpm = DNADiffusionPipeline(unet, make_scheduler("ddpm", 10, prediction_type=prediction_type))
+    start = torch.randn(3, 4, 16, generator=_gen(5)) * 3.0  # wide start: x0 predictions get clipped
+    runs = {}
+    for name, p, kw in [("ddpm", ddpm, {}), ("clipped", ddim, {"use_clipped_model_output": True}),
+                        ("default", ddim, {})]:
+        p.set_progress_bar_config(disable=True)
+        runs[name] = p._sample_chunk([0, 1, None], 16, 10, 1.0, 1.0, _gen(7), start, **kw)
+    torch.testing.assert_close(runs["clipped"], runs["ddpm"], rtol=1e-4, atol=1e-4)
+    assert (runs["default"] - runs["ddpm"]).abs().max() > 1e-3
+    out = ddim(num_sequences=2, class_labels=0, num_inference_steps=10, eta=1.0, generator=_gen(1),
+               use_clipped_model_output=True)
+    assert len(out.sequences) == 2
+
+
 def test_errors_name_the_problem(pipe) -> None:
     with pytest.raises(ValueError, match=r"^unknown class name 'GM12878'; known classes: K562, HepG2$"):
         pipe(num_sequences=1, class_labels="GM12878", num_inference_steps=2)

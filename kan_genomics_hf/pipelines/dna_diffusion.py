@@ -170,7 +170,7 @@ class DNADiffusionPipeline(DiffusionPipeline):
         return latents
 
     def _sample_chunk(self, labels: list, length: int, steps: int, guidance_scale: float, eta: float, generator,
-                      latents: torch.Tensor | None = None):
+                      latents: torch.Tensor | None = None, use_clipped_model_output: bool | None = None):
         device, dtype = self._execution_device, self.unet.dtype
         shape = (len(labels), self.unet.config.in_channels, length)
         if latents is None:
@@ -180,6 +180,8 @@ class DNADiffusionPipeline(DiffusionPipeline):
         ids = [null if c is None else c for c in labels]
         cond = None if all(c is None for c in labels) else torch.tensor(ids, device=device, dtype=torch.long)
         kwargs = {"eta": eta} if isinstance(self.scheduler, DDIMScheduler) else {}
+        if kwargs and use_clipped_model_output is not None:
+            kwargs["use_clipped_model_output"] = use_clipped_model_output
         self.scheduler.set_timesteps(steps, device=device)
         for t in self.progress_bar(self.scheduler.timesteps):
             eps = self._noise(self.scheduler.scale_model_input(x, t), t, cond, guidance_scale)
@@ -201,6 +203,7 @@ class DNADiffusionPipeline(DiffusionPipeline):
         output_type: str = "np",
         return_dict: bool = True,
         latents: torch.Tensor | None = None,
+        use_clipped_model_output: bool | None = None,
     ) -> DNADiffusionPipelineOutput | tuple:
         """Generate DNA; class_labels are ids or names (exact, unique prefix or the part before the first "_").
 
@@ -210,6 +213,9 @@ class DNADiffusionPipeline(DiffusionPipeline):
         ``latents`` (optional, as in diffusers): the starting noise (N, 4, L) instead of drawing it from ``generator``
         (which then only drives the sampler's own noise); L defaults to its length.
         guidance_scale w: eps = eps_null + w (eps_c - eps_null); w=0 unconditional, 1 conditional, >1 guided.
+        ``use_clipped_model_output`` (DDIM only, as in diffusers' DDIMPipeline; None = the scheduler's default,
+        False): re-derive the noise from the clipped x0 prediction, so that the update is consistent with the
+        clipped x0; with it, DDIM at eta 1 over all training steps is DDPM.
         output_type "np" gives the one-hot array as numpy, "pt" as a torch tensor; the strings are always
         in ``.sequences``. ``return_dict=False`` returns ``(onehot, sequences, class_labels)``.
         """
@@ -229,7 +235,7 @@ class DNADiffusionPipeline(DiffusionPipeline):
             gen = generators[start:start + batch_size] if isinstance(generators, list) else generators
             start_noise = latents[start:start + batch_size] if latents is not None else None
             chunks.append(self._sample_chunk(labels[start:start + batch_size], length, steps, guidance_scale,
-                                             eta, gen, start_noise))
+                                             eta, gen, start_noise, use_clipped_model_output))
         x = torch.cat(chunks).numpy()
         sequences = decode_one_hot(x)
         onehot = np.eye(4, dtype=np.float32)[x.argmax(axis=1)].transpose(0, 2, 1).copy()
