@@ -1,6 +1,7 @@
 """Diffusion training: a tiny run end to end, exact resume, periodic sampling, CLI and bad inputs."""
 from __future__ import annotations
 
+import argparse
 import json
 
 import numpy as np
@@ -112,6 +113,18 @@ def test_cli_train_generate_evaluate(table, tmp_path, capsys) -> None:
     assert main(["generate", "--model", str(out / "model"), "--class", "cellB", "--num-sequences", "2", "--steps", "2",
                  "--threads", "1", "--cpu", "--output", str(tmp_path / "b.fa")]) == 0
     assert (tmp_path / "b.fa").read_text().count(">gen") == 2 and "class=cellB" in (tmp_path / "b.fa").read_text()
+    from kan_genomics_hf.commands.generate import load_pipeline
+
+    (out / "model" / "scheduler" / "scheduler_config.json").write_text(json.dumps({
+        **json.loads((out / "model" / "scheduler" / "scheduler_config.json").read_text()),
+        "prediction_type": "sample", "beta_schedule": "squaredcos_cap_v2"}))  # as an x0 / cosine model saves it
+    for kind in ("ddpm", "ddim"):  # --scheduler keeps the trained schedule and prediction type
+        args = argparse.Namespace(model=str(out / "model"), scheduler=kind, cpu=True)
+        cfg = load_pipeline(args).scheduler.config
+        assert (cfg.prediction_type, cfg.beta_schedule, cfg.num_train_timesteps) == ("sample", "squaredcos_cap_v2", 10)
+    assert main(["generate", "--model", str(out / "model"), "--num-sequences", "2", "--steps", "10", "--eta", "1",
+                 "--clipped-model-output", "--output", str(tmp_path / "c.fa")]) == 0
+    assert (tmp_path / "c.fa").read_text().count(">") == 2
     for flag, value in (("--guidance-scale", "nan"), ("--eta", "inf")):
         assert main(["generate", "--model", str(out / "model"), flag, value, "--output", str(tmp_path / "n.fa")]) == 1
         assert _last_line(capsys) == f"error: {flag} must be a finite number, got {float(value)}"

@@ -38,9 +38,10 @@ def load_pipeline(args: argparse.Namespace):
     from ..pipelines.dna_diffusion import DNADiffusionPipeline, make_scheduler
 
     pipe = DNADiffusionPipeline.from_pretrained(args.model)
-    if args.scheduler:
+    if args.scheduler:  # the trained noise schedule and prediction type carry over (x0 models stay x0)
         cfg = pipe.scheduler.config
-        pipe.scheduler = make_scheduler(args.scheduler, int(cfg.num_train_timesteps), cfg.beta_start, cfg.beta_end)
+        pipe.scheduler = make_scheduler(args.scheduler, int(cfg.num_train_timesteps), cfg.beta_start, cfg.beta_end,
+                                        cfg.beta_schedule, cfg.prediction_type)
     return pipe.to("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
 
 
@@ -66,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         out = pipe(num_sequences=None if labels else args.num_sequences, class_labels=labels,
                    num_sequences_per_label=args.num_sequences if labels else 1, sequence_length=args.length,
                    guidance_scale=args.guidance_scale, num_inference_steps=steps, eta=args.eta,
-                   generator=torch.Generator().manual_seed(args.seed), batch_size=args.batch_size)
+                   generator=torch.Generator().manual_seed(args.seed), batch_size=args.batch_size,
+                   use_clipped_model_output=True if args.clipped_model_output else None)
     except ValueError as err:
         return fail(str(err))
     seconds = max(time.time() - t0, 1e-9)
@@ -94,6 +96,9 @@ def register(subparsers: Any) -> None:
                    help="inference steps (<= training steps); 0 = all training steps (default: 50)")
     p.add_argument("--scheduler", choices=("ddim", "ddpm"), default=None, help="override the saved scheduler")
     p.add_argument("--eta", type=float, default=0.0, help="DDIM eta (default: 0 = deterministic)")
+    p.add_argument("--clipped-model-output", action="store_true",
+                   help="DDIM: take the noise direction from the clipped x0 prediction (use_clipped_model_output; "
+                        "recommended for unguided sampling, see bench_results/generation/ddim_gap)")
     p.add_argument("--length", type=int, default=None, help="sequence length (default: the model's sample_size)")
     p.add_argument("--batch-size", type=int, default=256, help="sequences per denoising batch (default: 256)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
