@@ -17,12 +17,10 @@ import statistics as st
 import sys
 from pathlib import Path
 
-# two-sided 95 % Student t quantiles by degrees of freedom
-T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _rows(folder: Path, name: str) -> list[dict]:
-    return [json.loads(line) for line in (folder / name).read_text().splitlines() if line.strip()]
+from kan_genomics_hf.evaluation.report import t_quantile_975  # noqa: E402
+from kan_genomics_hf.experiments.benchmark import load_rows  # noqa: E402
 
 
 def _ms(v: list[float], sign: bool = False) -> str:
@@ -33,18 +31,18 @@ def _ms(v: list[float], sign: bool = False) -> str:
 def _ci(d: list[float]) -> str:
     if len(d) < 2:
         return ""
-    h = T95.get(len(d) - 1, 1.96) * st.stdev(d) / math.sqrt(len(d))
+    h = t_quantile_975(len(d) - 1) * st.stdev(d) / math.sqrt(len(d))
     return f" [{st.mean(d) - h:+.1f}, {st.mean(d) + h:+.1f}]"
 
 
 def compare(screen: Path, benchmark: list[Path]) -> str:
     val4: dict[tuple, tuple[float, int]] = {}
     for folder in benchmark:  # later folders replace earlier ones, as `benchmark --merge` does
-        for r in _rows(folder, "runs.jsonl"):
+        for r in load_rows(folder):
             if r.get("kind") == "main" and r["variant"] in ("baseline", "lkan"):
                 val4[(r["dataset"].split("/")[-1], r["variant"], r["seed"])] = (r["validation"]["mcc"] * 100,
                                                                                  r["best_epoch"])
-    rows = _rows(screen, "runs.jsonl")
+    rows = [json.loads(line) for line in (screen / "runs.jsonl").read_text().splitlines() if line.strip()]
     val10 = {(r["task"], r["variant"], r["seed"]): (r["val_mcc"] * 100, r["best_epoch"]) for r in rows
              if r["arm"].endswith("epochs10")}
     same = differ = 0

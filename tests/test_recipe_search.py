@@ -58,7 +58,8 @@ def test_budget_comparison_pairs_by_seed_and_counts_identical_reruns(tmp_path):
     bench = tmp_path / "bench"
     bench.mkdir()
     _write(bench / "runs.jsonl", [
-        {"kind": "main", "dataset": "gue/t", "variant": v, "seed": s, "validation": {"mcc": m}, "best_epoch": 4}
+        {"run_key": f"gue/t|main|{v}|seed{s}", "kind": "main", "dataset": "gue/t", "variant": v, "seed": s,
+         "validation": {"mcc": m}, "best_epoch": 4}
         for v, s, m in [("baseline", 0, 0.50), ("baseline", 1, 0.60), ("lkan", 0, 0.52), ("lkan", 1, 0.64)]])
     screen = tmp_path / "screen"
     screen.mkdir()

@@ -78,7 +78,8 @@ def field_defaults(*dataclass_types: type) -> dict[str, Any]:
 
 def _unset(args: argparse.Namespace, key: str, defaults: dict[str, Any]) -> bool:
     """Whether a preset may fill `key`: the user did not write its flag (``args.given_flags``, set by
-    `cli.parse_command_line`), or, for a namespace built without that record, its value equals the default."""
+    `commands._common.parse_with_given_flags`), or, for a namespace built without that record, its value
+    equals the default."""
     given = getattr(args, "given_flags", None)
     if given is not None:
         return key not in given
