@@ -118,10 +118,10 @@ def markdown(rows: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
-TRAINING_PATHS = {  # name -> (drop an all-ones mask, channels-last grouped conv on CPU, bf16 autocast)
+TRAINING_PATHS = {  # name -> (drop an all-ones mask, channels-last layout on CPU, bf16 autocast)
     "old (masked BN, fp32)": (False, False, False),
     "no mask, fp32": (True, False, False),
-    "new (no mask + channels-last grouped conv, fp32; default)": (True, True, False),
+    "new (no mask + channels-last layout, fp32; default)": (True, True, False),
     "new + bf16 autocast": (True, True, True),
 }
 
@@ -147,7 +147,7 @@ def _path_step(config, batch: dict, bf16: bool):
 
 def training_paths(args) -> int:
     """Old vs new training path, interleaved rounds, median sequences/s and ratio to the old path."""
-    from kan_genomics_hf.modeling.modeling_legnet import GroupedConv1d, LegNetModel
+    from kan_genomics_hf.modeling.modeling_legnet import ChannelsLastConv1d, LegNetModel
 
     torch.set_num_threads(args.threads)
     batch = make_batch(args.batch_size, args.length, args.num_labels)
@@ -159,11 +159,11 @@ def training_paths(args) -> int:
         for r in range(args.warmup + args.rounds):
             for name, (drop, channels_last, _) in TRAINING_PATHS.items():
                 LegNetModel.drop_full_mask = drop
-                GroupedConv1d.cpu_channels_last = channels_last
+                ChannelsLastConv1d.cpu_channels_last = channels_last
                 t = _timed(lambda fn=steps[name]: [fn() for _ in range(3)]) / 3
                 if r >= args.warmup:
                     times[name].append(t)
-        LegNetModel.drop_full_mask = GroupedConv1d.cpu_channels_last = True
+        LegNetModel.drop_full_mask = ChannelsLastConv1d.cpu_channels_last = True
         old = statistics.median(times["old (masked BN, fp32)"])
         for name in TRAINING_PATHS:
             med = statistics.median(times[name])

@@ -1,6 +1,7 @@
 """LegNet classifiers: exact parameter counts, sizing, padding invariance, losses, save/load, bad inputs."""
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -264,37 +265,112 @@ def test_count_parameters_of_modules_and_the_width_search_counter():
         assert _WidthCounter(config)(list(config.block_sizes)) == count_parameters(config)
 
 
+def _channels_last(t: torch.Tensor) -> torch.Tensor:
+    """The same (B, C, L) values, laid out position-major (the CPU trunk's layout)."""
+    return t.transpose(1, 2).contiguous().transpose(1, 2)
+
+
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # torch's note, for both layers
-@pytest.mark.parametrize("kernel_size, groups", [(5, 8), (4, 2), (1, 4)])
-def test_grouped_conv_channels_last_route_equals_conv1d(kernel_size, groups):
-    """LegNet's grouped conv runs as a channels-last Conv2d on CPU: same output and gradients as nn.Conv1d
-    (up to float rounding, also for an even kernel's asymmetric 'same' padding), same state dict."""
-    from kan_genomics_hf.modeling.modeling_legnet import GroupedConv1d
+@pytest.mark.parametrize("kernel_size, groups", [(5, 8), (4, 2), (1, 4), (1, 1), (5, 1)])
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+def test_channels_last_conv_route_equals_conv1d(kernel_size, groups, layout):
+    """LegNet's convolutions run as channels-last Conv2d on CPU: same output and gradients as nn.Conv1d (up to
+    float rounding, also for an even kernel's asymmetric 'same' padding), same state dict, output channels-last."""
+    from kan_genomics_hf.modeling.modeling_legnet import ChannelsLastConv1d, _is_channels_last
 
     torch.manual_seed(0)
-    fast = GroupedConv1d(16, 16, kernel_size, padding="same", groups=groups, bias=True)
+    fast = ChannelsLastConv1d(16, 16, kernel_size, padding="same", groups=groups, bias=True)
     plain = torch.nn.Conv1d(16, 16, kernel_size, padding="same", groups=groups, bias=True)
     plain.load_state_dict(fast.state_dict())
     assert fast.state_dict().keys() == plain.state_dict().keys()
     x = torch.randn(3, 16, 23)
+    if layout == "channels_last":
+        x = _channels_last(x)
     outs = []
     for layer in (fast, plain):
-        xi = x.clone().requires_grad_()
+        xi = x.clone(memory_format=torch.preserve_format).requires_grad_()
         y = layer(xi)
         (y * torch.arange(y.numel(), dtype=y.dtype).view_as(y).sin()).sum().backward()
-        assert y.is_contiguous() and xi.grad.is_contiguous()
         outs.append((y, xi.grad, layer.weight.grad, layer.bias.grad))
         layer.zero_grad()
+    assert _is_channels_last(outs[0][0]) and not outs[0][0].is_contiguous()
     for a, b in zip(*outs):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         torch.testing.assert_close(fast(x).float(), plain(x).float(), rtol=2e-2, atol=2e-2)
+    ChannelsLastConv1d.cpu_channels_last = False
+    try:
+        assert fast(x).is_contiguous()  # the switch gives nn.Conv1d's route back
+    finally:
+        ChannelsLastConv1d.cpu_channels_last = True
 
 
-def test_legnet_uses_the_grouped_route_only_for_grouped_convs():
-    from kan_genomics_hf.modeling.modeling_legnet import GroupedConv1d
+def test_masked_batchnorm_channels_last_route_equals_plain_batchnorm():
+    """On a channels-last input MaskedBatchNorm1d runs the 4-D kernels: same output, gradient and running stats."""
+    from kan_genomics_hf.modeling.modeling_legnet import MaskedBatchNorm1d, _is_channels_last
 
-    model = LegNetForSequenceClassification(tiny())
-    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv1d)]
-    assert convs and all(isinstance(m, GroupedConv1d) == (m.groups > 1) for m in convs)
-    assert any(m.groups > 1 for m in convs)
+    torch.manual_seed(0)
+    x = torch.randn(4, 6, 11) * 3 + 1
+    results = []
+    for xi in (_channels_last(x), x.clone()):
+        bn = MaskedBatchNorm1d(6).train()
+        xi.requires_grad_()
+        y = bn(xi)
+        (y * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
+        results.append((y, xi.grad, bn.running_mean, bn.running_var))
+    assert _is_channels_last(results[0][0]) and not results[0][0].is_contiguous()
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="MaskedBatchNorm1d"):
+        MaskedBatchNorm1d(6)(torch.randn(2, 6, 1, 1, 3))
+
+
+def test_cat_channels_keeps_the_layout_and_equals_torch_cat():
+    from kan_genomics_hf.modeling.modeling_legnet import _is_channels_last, cat_channels
+
+    a, b = torch.randn(2, 3, 7), torch.randn(2, 5, 7)
+    out = cat_channels([_channels_last(a), _channels_last(b)])
+    assert _is_channels_last(out) and not out.is_contiguous()
+    torch.testing.assert_close(out, torch.cat([a, b], dim=1), rtol=0, atol=0)
+    assert cat_channels([a, b]).is_contiguous()
+
+
+@pytest.mark.parametrize("variant", ["baseline", "lkan"])
+def test_legnet_trunk_stays_channels_last_and_matches_the_conv1d_route(variant):
+    """Every (B, C, L) activation of the CPU trunk is channels-last (no layout copies between layers); logits,
+    loss gradients and BatchNorm statistics equal nn.Conv1d's contiguous route; outputs are handed back contiguous."""
+    from kan_genomics_hf.modeling.modeling_legnet import ChannelsLastConv1d, _is_channels_last
+
+    config = tiny(variant=variant)
+    torch.manual_seed(0)
+    model = LegNetForSequenceClassification(config).train()
+    ids = torch.randint(0, 4, (3, 29))
+    labels = torch.tensor([0, 1, 1])
+    layouts: list[tuple[str, bool]] = []
+
+    def hook(module, inputs, out):
+        if isinstance(out, torch.Tensor) and out.dim() == 3:
+            layouts.append((type(module).__name__, _is_channels_last(out) and not out.is_contiguous()))
+
+    handles = [m.register_forward_hook(hook) for m in model.legnet.modules()]
+    runs = []
+    for route in (True, False):
+        ChannelsLastConv1d.cpu_channels_last = route
+        try:
+            m = copy.deepcopy(model)
+            out = m(input_ids=ids, labels=labels, output_hidden_states=True)
+            out.loss.backward()
+            grads = [p.grad.clone() for p in m.parameters()]
+            stats = [b.clone() for name, b in m.named_buffers() if "running" in name]
+            runs.append((out.logits, grads, stats))
+            if route:
+                assert layouts and all(cl for _, cl in layouts), [n for n, cl in layouts if not cl][:5]
+                assert all(h.is_contiguous() for h in out.hidden_states)
+                assert m.legnet(input_ids=ids).last_hidden_state.is_contiguous()
+        finally:
+            ChannelsLastConv1d.cpu_channels_last = True
+    for h in handles:
+        h.remove()
+    torch.testing.assert_close(runs[0][0], runs[1][0], rtol=1e-5, atol=1e-6)
+    for a, b in zip(runs[0][1] + runs[0][2], runs[1][1] + runs[1][2]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)

@@ -97,11 +97,22 @@ def masked_mean(x: Tensor, mask: Tensor | None) -> Tensor:
     return total / mask.sum(dim=-1).clamp_min(1.0)
 
 
+def _is_channels_last(x: Tensor) -> bool:
+    """x (B, C, L) laid out position-major in memory (strides (L*C, 1, C)): the layout of ``ChannelsLastConv1d``."""
+    return x.dim() == 3 and x.unsqueeze(2).is_contiguous(memory_format=torch.channels_last)
+
+
 class MaskedBatchNorm1d(nn.BatchNorm1d):
     """BatchNorm1d whose training statistics use only real (unpadded) positions; eval is plain BatchNorm1d."""
 
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() not in (2, 3, 4):
+            raise ValueError(f"MaskedBatchNorm1d: expected a (B, C) or (B, C, L) input, got shape {tuple(input.shape)}")
+
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:  # type: ignore[override]
         if mask is None or not self.training or not self.track_running_stats:
+            if x.device.type == "cpu" and _is_channels_last(x) and not x.is_contiguous():
+                return super().forward(x.unsqueeze(2)).squeeze(2)  # channels-last 4-D kernels (~2x faster)
             return super().forward(x)
         xf, m = x.float(), mask.float()
         count = m.sum() * 1.0
@@ -120,26 +131,23 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
         return y.to(x.dtype)
 
 
-class _ToChannelsLast2d(torch.autograd.Function):
-    """(B, C, L) -> (B, C, 1, L) in channels-last memory; the gradient goes back contiguous, so the BatchNorm and
-    SiLU backward before it keep their fast contiguous kernels."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Tensor) -> Tensor:
-        return x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad.squeeze(2).contiguous()
+def cat_channels(tensors: list[Tensor]) -> Tensor:
+    """torch.cat over channels (dim 1) of (B, C, L) tensors that keeps a channels-last layout (3-D cat would not)."""
+    if all(t.device.type == "cpu" and _is_channels_last(t) and not t.is_contiguous() for t in tensors):
+        return torch.cat([t.unsqueeze(2) for t in tensors], dim=1).squeeze(2)
+    return torch.cat(tensors, dim=1)
 
 
-class GroupedConv1d(nn.Conv1d):
-    """nn.Conv1d (same parameters and state dict) whose CPU forward runs as a channels-last (1, k) Conv2d.
+class ChannelsLastConv1d(nn.Conv1d):
+    """nn.Conv1d (same parameters and state dict) that on CPU runs as a channels-last (1, k) Conv2d and returns
+    its (B, C, L) output in that layout (position-major memory).
 
-    oneDNN's grouped convolution (LegNet's 2 filters per group) is several times faster in that layout on CPU:
-    at the 200k preset a training step takes ~1.3x less time (``scripts/bench_classifiers.py --training-paths``).
-    The result equals ``nn.Conv1d`` up to float rounding. ``cpu_channels_last`` (class attribute, default True)
-    switches the route off; other devices always take ``nn.Conv1d``'s."""
+    oneDNN's CPU kernels are 1.3-3x faster in that layout at LegNet's shapes (grouped convolutions with 2 filters
+    per group the most), and BatchNorm too (``MaskedBatchNorm1d`` keeps it): with every convolution and
+    BatchNorm of a LegNet trunk in it, a fp32 training step avoids all layout copies
+    (``scripts/bench_classifiers.py --training-paths``). The one-hot input is already in this layout. The result
+    equals ``nn.Conv1d`` up to float rounding. ``cpu_channels_last`` (class attribute, default True) switches
+    the route off; other devices always take ``nn.Conv1d``'s."""
 
     cpu_channels_last: bool = True
 
@@ -148,9 +156,9 @@ class GroupedConv1d(nn.Conv1d):
             return super().forward(x)
         padding = self.padding if isinstance(self.padding, str) else (0, self.padding[0])
         weight = self.weight.unsqueeze(2).contiguous(memory_format=torch.channels_last)
-        y = F.conv2d(_ToChannelsLast2d.apply(x), weight, self.bias, (1, self.stride[0]), padding,
-                     (1, self.dilation[0]), self.groups)
-        return y.squeeze(2).contiguous()
+        x4 = x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+        y = F.conv2d(x4, weight, self.bias, (1, self.stride[0]), padding, (1, self.dilation[0]), self.groups)
+        return y.squeeze(2)
 
 
 class ConvBNAct(nn.Module):
@@ -162,8 +170,7 @@ class ConvBNAct(nn.Module):
         super().__init__()
         self.kernel_size = kernel_size
         if kan is None:
-            conv = GroupedConv1d if groups > 1 else nn.Conv1d  # dense convs are fastest as they are
-            self.conv: nn.Module = conv(cin, cout, kernel_size, padding="same", groups=groups, bias=False)
+            self.conv: nn.Module = ChannelsLastConv1d(cin, cout, kernel_size, padding="same", groups=groups, bias=False)
         else:
             self.conv = KANConv1d(cin, cout, kernel_size, padding="same", groups=groups, **kan)
         self.bn = MaskedBatchNorm1d(cout)
@@ -250,7 +257,7 @@ class LegNetStage(nn.Module):
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         y = self.depthwise(self.expand(x, mask), mask)
         y = self.project(self.se(y, mask), mask)
-        return self.resize(torch.cat([x, y], dim=1), mask)
+        return self.resize(cat_channels([x, y]), mask)
 
 
 class LegNetPreTrainedModel(PreTrainedModel):
@@ -456,6 +463,8 @@ class LegNetModel(LegNetPreTrainedModel):
         x, mask = self.prepare_inputs(input_ids, attention_mask, inputs_embeds)
         h, stages = self.features_and_stages(x, mask, _flag(output_hidden_states, self.config.output_hidden_states))
         pooled = masked_mean(h, mask)
+        h = h.contiguous()  # the CPU trunk runs channels-last; hand users the usual (B, C, L) layout
+        stages = tuple(t.contiguous() for t in stages) if stages is not None else None
         if not _flag(return_dict, self.config.return_dict):
             return (h, pooled) + ((stages,) if stages is not None else ())
         return BaseModelOutputWithPoolingAndNoAttention(last_hidden_state=h, pooler_output=pooled, hidden_states=stages)
@@ -474,12 +483,13 @@ class LegNetForSequenceClassification(LegNetPreTrainedModel):
         if config.uses_kan_conv("head"):
             self.head: nn.Module = KANConv1d(cin, config.num_labels, 1, **_kan_kwargs(config))
         else:
-            self.head = nn.Conv1d(cin, config.num_labels, 1, bias=True)
+            self.head = ChannelsLastConv1d(cin, config.num_labels, 1, bias=True)
             self.head._legnet_head = True
         self.post_init()
 
     def _logits(self, x: Tensor, mask: Tensor | None, keep_stages: bool = False) -> tuple[Tensor, tuple | None]:
         h, stages = self.legnet.features_and_stages(x, mask, keep_stages)
+        stages = tuple(t.contiguous() for t in stages) if stages is not None else None
         return masked_mean(self.head(h), mask), stages
 
     def forward(
