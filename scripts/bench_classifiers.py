@@ -11,8 +11,8 @@ models alike. Time-boxed by --time-budget. Writes JSON + Markdown into --output-
     nice -n 5 .venv/bin/python scripts/bench_classifiers.py --output-dir bench_results/classifiers
 
 ``--training-paths`` instead times training sequences/s of the old path (masked BatchNorm even without
-padding, fp32) against the all-ones mask dropped, the new default (that, plus LegNet's grouped convolution as a
-channels-last Conv2d on CPU) and the new path under bf16 autocast, for baseline and LKAN at --size, interleaved
+padding, fp32) against the all-ones mask dropped, the new default (that, plus the whole LegNet trunk in
+channels-last layout on CPU: ``ChannelsLastConv1d``) and the new path under bf16 autocast, for baseline and LKAN at --size, interleaved
 in one run (bench_training_paths.json / .md):
 
     OMP_NUM_THREADS=1 .venv/bin/python scripts/bench_classifiers.py --training-paths --size 200k --length 101 \

@@ -142,8 +142,8 @@ class ChannelsLastConv1d(nn.Conv1d):
     """nn.Conv1d (same parameters and state dict) that on CPU runs as a channels-last (1, k) Conv2d and returns
     its (B, C, L) output in that layout (position-major memory).
 
-    oneDNN's CPU kernels are 1.3-3x faster in that layout at LegNet's shapes (grouped convolutions with 2 filters
-    per group the most), and BatchNorm too (``MaskedBatchNorm1d`` keeps it): with every convolution and
+    oneDNN's CPU kernels are faster in that layout at LegNet's shapes (grouped convolutions with 2 filters per
+    group the most), and BatchNorm too (``MaskedBatchNorm1d`` keeps it): with every convolution and
     BatchNorm of a LegNet trunk in it, a fp32 training step avoids all layout copies
     (``scripts/bench_classifiers.py --training-paths``). The one-hot input is already in this layout. The result
     equals ``nn.Conv1d`` up to float rounding. ``cpu_channels_last`` (class attribute, default True) switches
