@@ -60,6 +60,9 @@ ARMS: dict[str, tuple[str, list[str]]] = {
     # the budget: 10 epochs (OneCycle over 10), patience 3, on top of `--common cpu-full` (4 epochs, patience 2)
     "baseline/epochs10": ("baseline", ["--epochs", "10", "--patience", "3"]),
     "lkan/norm=tanh+epochs10": ("lkan", [*TANH, "--epochs", "10", "--patience", "3"]),
+    # the precision: exact fp32 instead of `--common cpu-full`'s bf16 autocast (as fast since the channels-last trunk)
+    "baseline/fp32": ("baseline", ["--mixed-precision", "no"]),
+    "lkan/norm=tanh+fp32": ("lkan", [*TANH, "--mixed-precision", "no"]),
 }
 TASKS = ["mouse_2", "mouse_0"]
 SEEDS = [0, 1]

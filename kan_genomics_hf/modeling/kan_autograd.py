@@ -121,10 +121,14 @@ _KERNELS_STATE = {"enabled": os.environ.get("KAN_GENOMICS_COMPILED_KERNELS", "1"
 
 def _feats_kernel(out: Tensor, u: Tensor, x: Tensor, grid: Tensor, order: int, with_silu: bool) -> None:
     """out (N, S, F) <- [SiLU(x) |] V(x) slot-major on a uniform grid (true basis = cv * V); u =
-    _grid_units(x) is an input so that the fused kernel does not redo its divisions for every slot."""
-    feats, _, _, _, _ = _expand(x, grid, order, True, with_silu, True, False, 1, u=u)
-    assert feats is not None
-    out.copy_(feats)
+    _grid_units(x) is an input so that the fused kernel does not redo its divisions for every slot.
+    Each slot range is written into out's slices: compiled, that stores straight into out (copying a
+    concatenation into out costs the kernel a further full pass)."""
+    value, _, _, _, _ = _expand(x, grid, order, True, False, True, False, 1, u=u)
+    assert value is not None
+    if with_silu:
+        out.select(1, 0).copy_(F.silu(x.to(out.dtype)))
+    out.narrow(1, int(with_silu), value.shape[1]).copy_(value)
 
 
 def _input_grad_kernel(gf: Tensor, u: Tensor, x: Tensor, grid: Tensor, order: int, with_silu: bool) -> Tensor:
@@ -233,21 +237,27 @@ class _LinearPlan:
         args = (base_weight, spline_weight, spline_scaler, self.cv, cd)
         return _run_kernel(self.kernel("pack"), lambda: _pack_kernel(*args), *args)
 
-    def feats(self, x: Tensor, grid: Tensor, buf: Tensor, fn: Callable[..., Any] | None) -> Tensor:
-        """Expansion (rows, S*F) of one chunk of rows, written into buf (rows, S, F)."""
+    def units(self, x: Tensor, grid: Tensor, *fns: Callable[..., Any] | None) -> Tensor | None:
+        """_grid_units of all rows, once per call, when a compiled kernel will use them (else None)."""
+        return _grid_units(x.to(self.bdt), grid) if any(f is not None for f in fns) else None
+
+    def feats(
+        self, x: Tensor, grid: Tensor, buf: Tensor, fn: Callable[..., Any] | None, u: Tensor | None
+    ) -> Tensor:
+        """Expansion (rows, S*F) of one chunk of rows, written into buf (rows, S, F); u: the chunk's units."""
 
         def eager() -> None:
             rows = buf.shape[0]
             for s0, s1 in _row_chunks(rows, self.slots * self.fin, _BLOCK_ELEMENTS):
                 _expand(x[s0:s1], grid, self.order, self.uniform, self.with_silu, True, False, 1, buf[s0:s1])
 
-        if fn is not None:
-            u = _grid_units(x.to(self.bdt), grid)
-        _run_kernel(fn, eager, buf, u if fn is not None else None, x, grid, self.order, self.with_silu)
+        _run_kernel(fn, eager, buf, u, x, grid, self.order, self.with_silu)
         return buf.reshape(x.shape[0], -1)
 
-    def input_grad(self, gf: Tensor, x: Tensor, grid: Tensor, fn: Callable[..., Any] | None) -> Tensor:
-        """dL/dx (rows, F) of one chunk from dL/dfeats (rows, S, F)."""
+    def input_grad(
+        self, gf: Tensor, x: Tensor, grid: Tensor, fn: Callable[..., Any] | None, u: Tensor | None
+    ) -> Tensor:
+        """dL/dx (rows, F) of one chunk from dL/dfeats (rows, S, F); u: the chunk's units."""
 
         def eager() -> Tensor:
             rows = gf.shape[0]
@@ -258,7 +268,6 @@ class _LinearPlan:
                 gx[s0:s1] = _input_grad(gf[s0:s1], dsilu, deriv, dscale, True, 1)
             return gx
 
-        u = _grid_units(x.to(self.bdt), grid) if fn is not None else None
         return _run_kernel(fn, eager, gf, u, x, grid, self.order, self.with_silu)
 
 
@@ -270,9 +279,10 @@ def _fast_linear_forward(
     fn = plan.kernel("feats")
     w = plan.pack(base_weight, spline_weight, spline_scaler, cd).t()
     buf = plan.buffer(x)
+    u = plan.units(x, grid, fn)
     y = torch.empty(plan.n, plan.out, dtype=cd, device=x.device)
     for r0, r1 in plan.chunks:
-        feats = plan.feats(x[r0:r1], grid, buf[: r1 - r0], fn)
+        feats = plan.feats(x[r0:r1], grid, buf[: r1 - r0], fn, u[r0:r1] if u is not None else None)
         torch.mm(feats.to(cd), w, out=y[r0:r1])
     return y
 
@@ -290,11 +300,13 @@ def _fast_linear_backward(
     gx = torch.empty(plan.n, plan.fin, dtype=x.dtype, device=x.device) if need_x else None
     w = plan.pack(base_weight, spline_weight, spline_scaler, cd) if need_x else None
     gw: Tensor | None = None
+    u = plan.units(x, grid, fn_f, fn_g)
     for r0, r1 in plan.chunks:
         nr = r1 - r0
         b, xc, gc = buf[:nr], x[r0:r1], g[r0:r1]
+        uc = u[r0:r1] if u is not None else None
         if need_w:
-            feats = plan.feats(xc, grid, b, fn_f).to(cd)
+            feats = plan.feats(xc, grid, b, fn_f, uc).to(cd)
             gw = torch.mm(gc.t(), feats) if gw is None else gw.addmm_(gc.t(), feats)
         if need_x:
             assert gx is not None and w is not None
@@ -302,7 +314,7 @@ def _fast_linear_backward(
                 gf = torch.mm(gc, w, out=b.reshape(nr, -1))
             else:
                 gf = torch.mm(gc, w).to(plan.bdt)
-            gx[r0:r1] = plan.input_grad(gf.reshape(nr, plan.slots, plan.fin), xc, grid, fn_g)
+            gx[r0:r1] = plan.input_grad(gf.reshape(nr, plan.slots, plan.fin), xc, grid, fn_g, uc)
     g_base = g_spline = g_scaler = None
     if need_w:
         assert gw is not None
@@ -312,6 +324,17 @@ def _fast_linear_backward(
         g_spline = g_spline if needs[2] else None
         g_scaler = g_scaler if needs[3] else None
     return gx, g_base, g_spline, g_scaler
+
+
+def _traced_chunks(x: Tensor, row_elems: int) -> list[tuple[int, int]] | None:
+    """Row chunks (the eager path's budget) for the traced path under torch.compile with a static batch size:
+    the compiled graph's expansion buffers then stay cache-sized and are reused, instead of one whole-batch
+    expansion that costs fresh memory (page faults) and cache misses. None (one whole-batch pass) otherwise,
+    e.g. for a dynamic batch size."""
+    n = x.shape[0]
+    if not torch.compiler.is_compiling() or not isinstance(n, int) or n * row_elems <= _CHUNK_ELEMENTS:
+        return None
+    return _row_chunks(n, row_elems, _CHUNK_ELEMENTS)
 
 
 class _KANLinearFn(torch.autograd.Function):
@@ -341,8 +364,16 @@ class _KANLinearFn(torch.autograd.Function):
         ss = _slot_scale(cv, with_silu, spline_weight.shape[-1], w)
         if ss is not None:
             w = w * ss
-        n = x.shape[0]
-        return F.linear(feats.reshape(n, -1).to(compute_dtype), _linear_weight(w).to(compute_dtype))
+        wl = _linear_weight(w).to(compute_dtype)
+        chunks = _traced_chunks(x, feats.shape[1] * feats.shape[2])
+        if chunks is None:
+            return F.linear(feats.reshape(x.shape[0], -1).to(compute_dtype), wl)
+        outs = []
+        for r0, r1 in chunks:
+            fc, _, _, _, _ = _expand(x[r0:r1], grid, order, uniform, with_silu, True, False, slot_axis=1)
+            assert fc is not None
+            outs.append(F.linear(fc.reshape(r1 - r0, -1).to(compute_dtype), wl))
+        return torch.cat(outs)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
@@ -358,22 +389,34 @@ class _KANLinearFn(torch.autograd.Function):
             return gx, g_base, g_spline, g_scaler, None, None, None, None
         with_silu = base_weight is not None
         inplace = _inplace_ok(x, grad_out)
-        feats, dsilu, deriv, cv, dscale = _expand(
-            _unshared(x), grid, ctx.order, ctx.uniform, with_silu, need_w, need_x, slot_axis=1
-        )
         n, fin = x.shape
         g = grad_out.reshape(n, -1).to(cd)
         w = _packed_weight(base_weight, spline_weight, spline_scaler)
-        ss = _slot_scale(cv, with_silu, spline_weight.shape[-1], w)
+        chunks = _traced_chunks(x, (spline_weight.shape[-1] + int(with_silu)) * fin) or [(0, n)]
+        xu = _unshared(x)
+        gxs, gw_sum, ws_l = [], None, None
+        for r0, r1 in chunks:
+            feats, dsilu, deriv, cv, dscale = _expand(
+                xu[r0:r1], grid, ctx.order, ctx.uniform, with_silu, need_w, need_x, slot_axis=1
+            )
+            ss = _slot_scale(cv, with_silu, spline_weight.shape[-1], w)
+            gc = g[r0:r1]
+            if need_x:
+                assert deriv is not None
+                if ws_l is None:
+                    ws_l = _linear_weight(w if ss is None else w * ss).to(cd)
+                gf = (gc @ ws_l).to(deriv.dtype).reshape(r1 - r0, -1, fin)
+                gxs.append(_input_grad(gf, dsilu, deriv, dscale, inplace, 1).to(x.dtype))
+            if need_w:
+                assert feats is not None
+                part = gc.t() @ feats.reshape(r1 - r0, -1).to(cd)
+                gw_sum = part if gw_sum is None else gw_sum + part
         gx = g_base = g_spline = g_scaler = None
         if need_x:
-            assert deriv is not None
-            ws = w if ss is None else w * ss
-            gf = (g @ _linear_weight(ws).to(cd)).to(deriv.dtype).reshape(n, -1, fin)
-            gx = _input_grad(gf, dsilu, deriv, dscale, inplace, 1).to(x.dtype)
+            gx = gxs[0] if len(gxs) == 1 else torch.cat(gxs)
         if need_w:
-            assert feats is not None
-            gw = (g.t() @ feats.reshape(n, -1).to(cd)).reshape(w.shape[0], -1, fin).transpose(1, 2).to(w.dtype)
+            assert gw_sum is not None
+            gw = gw_sum.reshape(w.shape[0], -1, fin).transpose(1, 2).to(w.dtype)
             if ss is not None:
                 gw = gw * ss
             g_base, g_spline, g_scaler = _unpack_weight_grad(
