@@ -16,6 +16,9 @@ formulation is ``kan_genomics_hf.testing.efficient_kan_reference``, eager and co
 torch-conv-kan's KANConv1DLayer and fast-kan's RBF layer (not on PyPI: their published formulation
 is written below; both compute other functions, so their max |diff| is not reported). Peers computing
 the same B-spline function get our layer's weights, so their max |diff| to ours measures exactness.
+Every compiled candidate is compiled with ``dynamic=False``: each is measured at the static shape it was
+compiled for, as a user with a fixed batch shape gets it (otherwise the second shape of a layer class
+is recompiled with a symbolic batch size, an artifact of measuring two shapes in one process).
 This script installs nothing.
 """
 from __future__ import annotations
@@ -343,7 +346,7 @@ def linear_group(lb: int, lin: int, lout: int, args: argparse.Namespace, peers: 
     fns: dict[str, Callable[[Tensor], Tensor]] = dict(models)
     if not args.no_compile:
         models[OURS_C] = ours
-        fns[OURS_C] = torch.compile(ours, fullgraph=True)
+        fns[OURS_C] = torch.compile(ours, fullgraph=True, dynamic=False)
     same: list[str] = []
     other = ["nn.Linear"]
     if peers:
@@ -351,7 +354,7 @@ def linear_group(lb: int, lin: int, lout: int, args: argparse.Namespace, peers: 
         models["KANLinear eager, enable_standalone_scale_spline=False"] = fns["KANLinear eager, enable_standalone_scale_spline=False"] = nos
         same.append(EFF)
         if not args.no_compile:
-            models[EFF_C], fns[EFF_C] = ref, torch.compile(ref)
+            models[EFF_C], fns[EFF_C] = ref, torch.compile(ref, dynamic=False)
             same.append(EFF_C)
         for mod, make, label in (("flashkan", flashkan_from, "flashkan 0.2.0"), ("inkan", inkan_from, "inkan 0.5.2")):
             if not peer_available(mod):
@@ -361,12 +364,12 @@ def linear_group(lb: int, lin: int, lout: int, args: argparse.Namespace, peers: 
             models[f"{label} (default)"] = fns[f"{label} (default)"] = layer
             same.append(f"{label} (default)")
             if not args.no_compile:
-                models[f"{label} (compiled)"], fns[f"{label} (compiled)"] = layer, torch.compile(layer)
+                models[f"{label} (compiled)"], fns[f"{label} (compiled)"] = layer, torch.compile(layer, dynamic=False)
                 same.append(f"{label} (compiled)")
         if not args.no_compile:
             fk = FastKANLinear(lin, lout)
             models["fast-kan RBF (compiled) [other function]"] = fk
-            fns["fast-kan RBF (compiled) [other function]"] = torch.compile(fk)
+            fns["fast-kan RBF (compiled) [other function]"] = torch.compile(fk, dynamic=False)
             other.append("fast-kan RBF (compiled) [other function]")
     reps = {n: args.reps for n in fns}
     reps[EFF] = args.ref_reps
@@ -384,7 +387,7 @@ def conv_group(cb: int, cc: int, cl: int, ck: int, args: argparse.Namespace, pee
     fns: dict[str, Callable[[Tensor], Tensor]] = dict(models)
     if not args.no_compile:
         models["KANConv1d compiled"] = cours
-        fns["KANConv1d compiled"] = torch.compile(cours, fullgraph=True)
+        fns["KANConv1d compiled"] = torch.compile(cours, fullgraph=True, dynamic=False)
     other = ["nn.Conv1d"]
     if peers:
         if peer_available("flashkan"):
@@ -395,7 +398,7 @@ def conv_group(cb: int, cc: int, cl: int, ck: int, args: argparse.Namespace, pee
         models[CONV_PEERS[2]] = fns[CONV_PEERS[2]] = tck
         other.append(CONV_PEERS[2])
         if not args.no_compile:
-            models[CONV_PEERS[3]], fns[CONV_PEERS[3]] = tck, torch.compile(tck)
+            models[CONV_PEERS[3]], fns[CONV_PEERS[3]] = tck, torch.compile(tck, dynamic=False)
             other.append(CONV_PEERS[3])
     reps = {n: args.reps for n in fns}
     for n in CONV_PEERS[:2]:

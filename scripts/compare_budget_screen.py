@@ -1,12 +1,14 @@
 #!/usr/bin/env python
-"""LKAN − baseline at two training budgets, on validation only: the 10-epoch arms of a `recipe_search.py`
-budget screen against the 4-epoch `cpu-full` runs of `kan-genomics benchmark` folders (the screen's own
-4-epoch arms `baseline/ref` / `lkan/norm=tanh` replace those, and the script counts how many are
-bit-identical to the benchmark's). Paired by task and seed; validation MCC x 100.
+"""LKAN − baseline under two `cpu-full` variations, on validation only: the arms of a `recipe_search.py`
+screen whose name ends in ``--arm-suffix`` (default ``epochs10``: the budget screen) against the 4-epoch
+`cpu-full` runs of `kan-genomics benchmark` folders (the screen's own 4-epoch arms `baseline/ref` /
+`lkan/norm=tanh` replace those, and the script counts how many are bit-identical to the benchmark's).
+Paired by task and seed; validation MCC x 100.
 
     python scripts/compare_budget_screen.py --screen bench_results/gue_recipe_search/budget_screen \
         --benchmark bench_results/gue_cpu_full/shard_a bench_results/gue_cpu_full/shard_b \
         bench_results/gue_cpu_full_tanh/shard_c bench_results/gue_cpu_full_tanh/shard_d
+    python scripts/compare_budget_screen.py --arm-suffix fp32 --label fp32 --screen ... --benchmark ...
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def _ci(d: list[float]) -> str:
     return f" [{st.mean(d) - h:+.1f}, {st.mean(d) + h:+.1f}]"
 
 
-def compare(screen: Path, benchmark: list[Path]) -> str:
+def compare(screen: Path, benchmark: list[Path], suffix: str = "epochs10", label: str = "10 ep") -> str:
     val4: dict[tuple, tuple[float, int]] = {}
     for folder in benchmark:  # later folders replace earlier ones, as `benchmark --merge` does
         for r in load_rows(folder):
@@ -44,7 +46,7 @@ def compare(screen: Path, benchmark: list[Path]) -> str:
                                                                                  r["best_epoch"])
     rows = [json.loads(line) for line in (screen / "runs.jsonl").read_text().splitlines() if line.strip()]
     val10 = {(r["task"], r["variant"], r["seed"]): (r["val_mcc"] * 100, r["best_epoch"]) for r in rows
-             if r["arm"].endswith("epochs10")}
+             if r["arm"].endswith(suffix)}
     same = differ = 0
     for r in rows:
         if r["arm"] in ("baseline/ref", "lkan/norm=tanh"):
@@ -55,8 +57,8 @@ def compare(screen: Path, benchmark: list[Path]) -> str:
             val4[key] = (r["val_mcc"] * 100, r["best_epoch"])
     lines = [f"4-epoch reruns in the screen: {same} bit-identical to the benchmark's validation MCC, {differ} "
              "different.", "",
-             "| task | seeds | baseline 4 ep | LKAN 4 ep | LKAN − baseline, 4 ep (runs ahead) | baseline 10 ep | "
-             "LKAN 10 ep | LKAN − baseline, 10 ep (runs ahead) | 10 − 4 ep: baseline / LKAN |",
+             f"| task | seeds | baseline 4 ep | LKAN 4 ep | LKAN − baseline, 4 ep (runs ahead) | baseline {label} | "
+             f"LKAN {label} | LKAN − baseline, {label} (runs ahead) | {label} − 4 ep: baseline / LKAN |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     pooled: dict[str, list[float]] = {"d4": [], "d10": [], "eb": [], "el": []}
     for task in sorted({k[0] for k in val10}):
@@ -81,17 +83,20 @@ def compare(screen: Path, benchmark: list[Path]) -> str:
                  f"({sum(d > 0 for d in p['d10'])}/{len(p['d10'])}) | {_ms(p['eb'], True)} / {_ms(p['el'], True)} |")
     best10 = [v[1] for v in val10.values()]
     last4 = [val4[k][1] == 4 for k in val10 if k in val4]
-    lines += ["", f"Best epoch of the 10-epoch runs: {sorted(best10)} (10 = the last allowed). 4-epoch runs of the "
+    last = " (10 = the last allowed)" if suffix == "epochs10" else ""
+    lines += ["", f"Best epoch of the {label} runs: {sorted(best10)}{last}. 4-epoch runs of the "
               f"same tasks and seeds whose best epoch was the last allowed one: {sum(last4)}/{len(last4)}."]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--screen", required=True, help="recipe_search output folder with the epochs10 arms")
+    p.add_argument("--screen", required=True, help="recipe_search output folder with the compared arms")
+    p.add_argument("--arm-suffix", default="epochs10", help="compare the arms whose name ends with this")
+    p.add_argument("--label", default="10 ep", help="column label of those arms")
     p.add_argument("--benchmark", nargs="+", required=True, help="benchmark folders (runs.jsonl), merged in order")
     args = p.parse_args(argv)
-    print(compare(Path(args.screen), [Path(b) for b in args.benchmark]))
+    print(compare(Path(args.screen), [Path(b) for b in args.benchmark], args.arm_suffix, args.label))
     return 0
 
 

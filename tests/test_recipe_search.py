@@ -75,3 +75,12 @@ def test_budget_comparison_pairs_by_seed_and_counts_identical_reruns(tmp_path):
     assert cells[1] == "2" and cells[4] == "+3.0 ± 1.4 (2/2)"  # 4 ep: (52-50, 64-60)
     assert cells[7] == "+0.0 ± 1.4 (1/2)"  # 10 ep: (56-55, 60-61)
     assert cells[8] == "+3.0 / +0.0"  # 10 - 4 ep: baseline (5, 1), LKAN (4, -4)
+    # another variation of the recipe: the arms named by their suffix, the label in the header
+    _write(screen / "runs.jsonl", [
+        {"task": "t", "arm": a, "variant": a.split("/")[0], "seed": s, "val_mcc": m, "best_epoch": 3}
+        for a, s, m in [("baseline/fp32", 0, 0.51), ("baseline/fp32", 1, 0.60),
+                        ("lkan/norm=tanh+fp32", 0, 0.55), ("lkan/norm=tanh+fp32", 1, 0.63)]])
+    text = cb.compare(screen, [bench], "fp32", "fp32")
+    assert "| baseline fp32 | LKAN fp32 |" in text and "(10 = the last allowed)" not in text
+    row = next(line for line in text.splitlines() if line.startswith("| t |"))
+    assert [c.strip() for c in row.strip("|").split("|")][7] == "+3.5 ± 0.7 (2/2)"  # (55-51, 63-60)
