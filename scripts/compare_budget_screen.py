@@ -39,11 +39,14 @@ def _ci(d: list[float]) -> str:
 
 def compare(screen: Path, benchmark: list[Path], suffix: str = "epochs10", label: str = "10 ep") -> str:
     val4: dict[tuple, tuple[float, int]] = {}
+    secs4: dict[tuple, float] = {}
     for folder in benchmark:  # later folders replace earlier ones, as `benchmark --merge` does
         for r in load_rows(folder):
             if r.get("kind") == "main" and r["variant"] in ("baseline", "lkan"):
-                val4[(r["dataset"].split("/")[-1], r["variant"], r["seed"])] = (r["validation"]["mcc"] * 100,
-                                                                                 r["best_epoch"])
+                key = (r["dataset"].split("/")[-1], r["variant"], r["seed"])
+                val4[key] = (r["validation"]["mcc"] * 100, r["best_epoch"])
+                if r.get("train_seconds"):
+                    secs4[key] = r["train_seconds"]
     rows = [json.loads(line) for line in (screen / "runs.jsonl").read_text().splitlines() if line.strip()]
     val10 = {(r["task"], r["variant"], r["seed"]): (r["val_mcc"] * 100, r["best_epoch"]) for r in rows
              if r["arm"].endswith(suffix)}
@@ -83,6 +86,12 @@ def compare(screen: Path, benchmark: list[Path], suffix: str = "epochs10", label
                  f"({sum(d > 0 for d in p['d10'])}/{len(p['d10'])}) | {_ms(p['eb'], True)} / {_ms(p['el'], True)} |")
     best10 = [v[1] for v in val10.values()]
     last4 = [val4[k][1] == 4 for k in val10 if k in val4]
+    ratios = {v: [r["train_seconds"] / secs4[(r["task"], v, r["seed"])] for r in rows
+                  if r["arm"].endswith(suffix) and r["variant"] == v and r.get("train_seconds")
+                  and (r["task"], v, r["seed"]) in secs4] for v in ("baseline", "lkan")}
+    if any(ratios.values()):
+        lines += ["", f"Training seconds, {label} run / the paired benchmark run (mean of per-run ratios): "
+                  + ", ".join(f"{v} {st.mean(x):.2f}x ({len(x)} runs)" for v, x in ratios.items() if x) + "."]
     last = " (10 = the last allowed)" if suffix == "epochs10" else ""
     lines += ["", f"Best epoch of the {label} runs: {sorted(best10)}{last}. 4-epoch runs of the "
               f"same tasks and seeds whose best epoch was the last allowed one: {sum(last4)}/{len(last4)}."]

@@ -59,7 +59,7 @@ def test_budget_comparison_pairs_by_seed_and_counts_identical_reruns(tmp_path):
     bench.mkdir()
     _write(bench / "runs.jsonl", [
         {"run_key": f"gue/t|main|{v}|seed{s}", "kind": "main", "dataset": "gue/t", "variant": v, "seed": s,
-         "validation": {"mcc": m}, "best_epoch": 4}
+         "validation": {"mcc": m}, "best_epoch": 4, "train_seconds": 100.0}
         for v, s, m in [("baseline", 0, 0.50), ("baseline", 1, 0.60), ("lkan", 0, 0.52), ("lkan", 1, 0.64)]])
     screen = tmp_path / "screen"
     screen.mkdir()
@@ -77,10 +77,12 @@ def test_budget_comparison_pairs_by_seed_and_counts_identical_reruns(tmp_path):
     assert cells[8] == "+3.0 / +0.0"  # 10 - 4 ep: baseline (5, 1), LKAN (4, -4)
     # another variation of the recipe: the arms named by their suffix, the label in the header
     _write(screen / "runs.jsonl", [
-        {"task": "t", "arm": a, "variant": a.split("/")[0], "seed": s, "val_mcc": m, "best_epoch": 3}
+        {"task": "t", "arm": a, "variant": a.split("/")[0], "seed": s, "val_mcc": m, "best_epoch": 3,
+         "train_seconds": 80.0 if a.startswith("lkan") else 90.0}
         for a, s, m in [("baseline/fp32", 0, 0.51), ("baseline/fp32", 1, 0.60),
                         ("lkan/norm=tanh+fp32", 0, 0.55), ("lkan/norm=tanh+fp32", 1, 0.63)]])
     text = cb.compare(screen, [bench], "fp32", "fp32")
     assert "| baseline fp32 | LKAN fp32 |" in text and "(10 = the last allowed)" not in text
     row = next(line for line in text.splitlines() if line.startswith("| t |"))
     assert [c.strip() for c in row.strip("|").split("|")][7] == "+3.5 ± 0.7 (2/2)"  # (55-51, 63-60)
+    assert "paired benchmark run (mean of per-run ratios): baseline 0.90x (2 runs), lkan 0.80x (2 runs)." in text
