@@ -70,10 +70,15 @@ def process_state(cpu: bool):
     return PartialState(cpu=cpu or not torch.cuda.is_available())
 
 
-def end_processes(state) -> None:
+def end_processes(state, barrier: bool = True) -> None:
+    """Tear down the process group of a multi-process scan. After a completed scan every process first waits for
+    the others (process 0 is still writing the outputs): a process that destroyed its gloo group while a peer was
+    still working was seen to abort at exit. After an error there is no barrier, since a peer may never reach it."""
     import torch.distributed as dist
 
     if state.num_processes > 1 and dist.is_available() and dist.is_initialized():
+        if barrier:
+            dist.barrier()
         dist.destroy_process_group()
 
 
@@ -100,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         meta = {"command": "kan-genomics " + " ".join(sys.argv[1:]), "model": str(args.model)}
         summary = run_scan(model, genome, regions, args.output_dir, cfg, state=state, meta=meta)
     except (ValueError, FileNotFoundError, TypeError) as err:
-        end_processes(state)
+        end_processes(state, barrier=False)
         return fail(str(err).splitlines()[0]) if state.is_main_process else 1
     if state.is_main_process:
         for skipped in summary["skipped_regions"]:
