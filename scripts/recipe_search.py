@@ -63,6 +63,7 @@ ARMS: dict[str, tuple[str, list[str]]] = {
     # the precision: exact fp32 instead of `--common cpu-full`'s bf16 autocast (as fast since the channels-last trunk)
     "baseline/fp32": ("baseline", ["--mixed-precision", "no"]),
     "lkan/norm=tanh+fp32": ("lkan", [*TANH, "--mixed-precision", "no"]),
+    "ckan/fp32": ("ckan", ["--mixed-precision", "no"]),
 }
 TASKS = ["mouse_2", "mouse_0"]
 SEEDS = [0, 1]
