@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kan_genomics_hf.evaluation.report import t_quantile_975  # noqa: E402
 from kan_genomics_hf.experiments.benchmark import load_rows  # noqa: E402
 
+VARIANTS = ("baseline", "lkan", "ckan")
+
 
 def _ms(v: list[float], sign: bool = False) -> str:
     f = "+.1f" if sign else ".1f"
@@ -42,7 +44,7 @@ def compare(screen: Path, benchmark: list[Path], suffix: str = "epochs10", label
     secs4: dict[tuple, float] = {}
     for folder in benchmark:  # later folders replace earlier ones, as `benchmark --merge` does
         for r in load_rows(folder):
-            if r.get("kind") == "main" and r["variant"] in ("baseline", "lkan"):
+            if r.get("kind") == "main" and r["variant"] in VARIANTS:
                 key = (r["dataset"].split("/")[-1], r["variant"], r["seed"])
                 val4[key] = (r["validation"]["mcc"] * 100, r["best_epoch"])
                 if r.get("train_seconds"):
@@ -86,12 +88,18 @@ def compare(screen: Path, benchmark: list[Path], suffix: str = "epochs10", label
                  f"({sum(d > 0 for d in p['d10'])}/{len(p['d10'])}) | {_ms(p['eb'], True)} / {_ms(p['el'], True)} |")
     best10 = [v[1] for v in val10.values()]
     last4 = [val4[k][1] == 4 for k in val10 if k in val4]
-    ratios = {v: [r["train_seconds"] / secs4[(r["task"], v, r["seed"])] for r in rows
-                  if r["arm"].endswith(suffix) and r["variant"] == v and r.get("train_seconds")
-                  and (r["task"], v, r["seed"]) in secs4] for v in ("baseline", "lkan")}
+    mine = [r for r in rows if r["arm"].endswith(suffix)]
+    ratios = {v: [r["train_seconds"] / secs4[(r["task"], v, r["seed"])] for r in mine
+                  if r["variant"] == v and r.get("train_seconds") and (r["task"], v, r["seed"]) in secs4]
+              for v in VARIANTS}
     if any(ratios.values()):
         lines += ["", f"Training seconds, {label} run / the paired benchmark run (mean of per-run ratios): "
                   + ", ".join(f"{v} {st.mean(x):.2f}x ({len(x)} runs)" for v, x in ratios.items() if x) + "."]
+    shifts = {v: [r["val_mcc"] * 100 - val4[(r["task"], v, r["seed"])][0] for r in mine
+                  if r["variant"] == v and (r["task"], v, r["seed"]) in val4] for v in VARIANTS}
+    if any(shifts.values()):
+        lines += ["", f"Validation MCC, {label} run − the paired 4-epoch run, all tasks pooled: "
+                  + ", ".join(f"{v} {_ms(x, True)} ({len(x)} runs)" for v, x in shifts.items() if x) + "."]
     last = " (10 = the last allowed)" if suffix == "epochs10" else ""
     lines += ["", f"Best epoch of the {label} runs: {sorted(best10)}{last}. 4-epoch runs of the "
               f"same tasks and seeds whose best epoch was the last allowed one: {sum(last4)}/{len(last4)}."]

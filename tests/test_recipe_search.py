@@ -86,3 +86,4 @@ def test_budget_comparison_pairs_by_seed_and_counts_identical_reruns(tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("| t |"))
     assert [c.strip() for c in row.strip("|").split("|")][7] == "+3.5 ± 0.7 (2/2)"  # (55-51, 63-60)
     assert "paired benchmark run (mean of per-run ratios): baseline 0.90x (2 runs), lkan 0.80x (2 runs)." in text
+    assert "4-epoch run, all tasks pooled: baseline +0.5 ± 0.7 (2 runs), lkan +1.0 ± 2.8 (2 runs)." in text
