@@ -358,22 +358,18 @@ class _KANLinearFn(torch.autograd.Function):
         if _fast_linear_ok(x):
             return _fast_linear_forward(x, base_weight, spline_weight, spline_scaler, grid, order, uniform, compute_dtype)
         with_silu = base_weight is not None
-        feats, _, _, cv, _ = _expand(x, grid, order, uniform, with_silu, True, False, slot_axis=1)
-        assert feats is not None
+        n = x.shape[0]
         w = _packed_weight(base_weight, spline_weight, spline_scaler)
-        ss = _slot_scale(cv, with_silu, spline_weight.shape[-1], w)
-        if ss is not None:
-            w = w * ss
-        wl = _linear_weight(w).to(compute_dtype)
-        chunks = _traced_chunks(x, feats.shape[1] * feats.shape[2])
-        if chunks is None:
-            return F.linear(feats.reshape(x.shape[0], -1).to(compute_dtype), wl)
+        wl: Tensor | None = None
         outs = []
-        for r0, r1 in chunks:
-            fc, _, _, _, _ = _expand(x[r0:r1], grid, order, uniform, with_silu, True, False, slot_axis=1)
-            assert fc is not None
-            outs.append(F.linear(fc.reshape(r1 - r0, -1).to(compute_dtype), wl))
-        return torch.cat(outs)
+        for r0, r1 in _traced_chunks(x, w.shape[-1] * x.shape[1]) or [(0, n)]:
+            feats, _, _, cv, _ = _expand(x[r0:r1], grid, order, uniform, with_silu, True, False, slot_axis=1)
+            assert feats is not None
+            if wl is None:
+                ss = _slot_scale(cv, with_silu, spline_weight.shape[-1], w)
+                wl = _linear_weight(w if ss is None else w * ss).to(compute_dtype)
+            outs.append(F.linear(feats.reshape(r1 - r0, -1).to(compute_dtype), wl))
+        return outs[0] if len(outs) == 1 else torch.cat(outs)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
@@ -392,7 +388,7 @@ class _KANLinearFn(torch.autograd.Function):
         n, fin = x.shape
         g = grad_out.reshape(n, -1).to(cd)
         w = _packed_weight(base_weight, spline_weight, spline_scaler)
-        chunks = _traced_chunks(x, (spline_weight.shape[-1] + int(with_silu)) * fin) or [(0, n)]
+        chunks = _traced_chunks(x, w.shape[-1] * fin) or [(0, n)]
         xu = _unshared(x)
         gxs, gw_sum, ws_l = [], None, None
         for r0, r1 in chunks:

@@ -102,6 +102,11 @@ def _is_channels_last(x: Tensor) -> bool:
     return x.dim() == 3 and x.unsqueeze(2).is_contiguous(memory_format=torch.channels_last)
 
 
+def _cpu_channels_last(x: Tensor) -> bool:
+    """x is a CPU (B, C, L) tensor in that layout and not also plain contiguous (then the 4-D route pays off)."""
+    return x.device.type == "cpu" and _is_channels_last(x) and not x.is_contiguous()
+
+
 class MaskedBatchNorm1d(nn.BatchNorm1d):
     """BatchNorm1d whose training statistics use only real (unpadded) positions; eval is plain BatchNorm1d."""
 
@@ -111,7 +116,7 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:  # type: ignore[override]
         if mask is None or not self.training or not self.track_running_stats:
-            if x.device.type == "cpu" and _is_channels_last(x) and not x.is_contiguous():
+            if _cpu_channels_last(x):
                 return super().forward(x.unsqueeze(2)).squeeze(2)  # channels-last 4-D kernels (~2x faster)
             return super().forward(x)
         xf, m = x.float(), mask.float()
@@ -133,7 +138,7 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
 
 def cat_channels(tensors: list[Tensor]) -> Tensor:
     """torch.cat over channels (dim 1) of (B, C, L) tensors that keeps a channels-last layout (3-D cat would not)."""
-    if all(t.device.type == "cpu" and _is_channels_last(t) and not t.is_contiguous() for t in tensors):
+    if all(_cpu_channels_last(t) for t in tensors):
         return torch.cat([t.unsqueeze(2) for t in tensors], dim=1).squeeze(2)
     return torch.cat(tensors, dim=1)
 
@@ -447,7 +452,8 @@ class LegNetModel(LegNetPreTrainedModel):
             h = block(h, mask)
             if stages is not None:
                 stages.append(h)
-        return h, tuple(stages) if stages is not None else None
+        # h stays in the trunk's layout for the head; the returned stage maps are contiguous (B, C, L)
+        return h, tuple(t.contiguous() for t in stages) if stages is not None else None
 
     def forward(
         self,
@@ -464,7 +470,6 @@ class LegNetModel(LegNetPreTrainedModel):
         h, stages = self.features_and_stages(x, mask, _flag(output_hidden_states, self.config.output_hidden_states))
         pooled = masked_mean(h, mask)
         h = h.contiguous()  # the CPU trunk runs channels-last; hand users the usual (B, C, L) layout
-        stages = tuple(t.contiguous() for t in stages) if stages is not None else None
         if not _flag(return_dict, self.config.return_dict):
             return (h, pooled) + ((stages,) if stages is not None else ())
         return BaseModelOutputWithPoolingAndNoAttention(last_hidden_state=h, pooler_output=pooled, hidden_states=stages)
@@ -489,7 +494,6 @@ class LegNetForSequenceClassification(LegNetPreTrainedModel):
 
     def _logits(self, x: Tensor, mask: Tensor | None, keep_stages: bool = False) -> tuple[Tensor, tuple | None]:
         h, stages = self.legnet.features_and_stages(x, mask, keep_stages)
-        stages = tuple(t.contiguous() for t in stages) if stages is not None else None
         return masked_mean(self.head(h), mask), stages
 
     def forward(
