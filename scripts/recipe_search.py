@@ -30,7 +30,9 @@ COMMON_CPU_FULL_BF16 = ["--size", "200k", "--epochs", "4", "--batch-size", "64",
                         "onecycle", "--weight-decay", "0.005", "--mixed-precision", "bf16", "--patience", "2",
                         "--max-train", "20000", "--threads", "1", "--no-progress", "--no-baselines"]
 # `--common cpu-full`: the settings of `kan-genomics benchmark --preset cpu-full` (the final-table recipe; exact fp32)
-COMMON_CPU_FULL = [*COMMON_CPU_FULL_BF16, "--mixed-precision", "no"]  # later flags win
+COMMON_CPU_FULL = ["--size", "200k", "--epochs", "4", "--batch-size", "64", "--lr", "5e-3", "--scheduler", "onecycle",
+                   "--weight-decay", "0.005", "--mixed-precision", "no", "--patience", "2", "--threads", "1",
+                   "--no-progress", "--no-baselines"]  # full training sets
 COMMONS = {"screen": COMMON, "cpu-full": COMMON_CPU_FULL, "cpu-full-bf16": COMMON_CPU_FULL_BF16}
 LN = ["--config", "kan_input_norm=layernorm"]
 TANH = ["--config", "kan_input_norm=tanh"]

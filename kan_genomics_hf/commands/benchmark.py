@@ -8,9 +8,8 @@ Presets: --preset paper = the paper's settings (2M-parameter models, 10 epochs, 
 plumbing check); --preset recommended = the configuration chosen on validation in
 bench_results/gue_recipe_search (kan_genomics_hf/training/presets.py), full training sets; --preset cpu-full =
 the recommended recipe sized for the six shared GUE tasks x 3 variants x 3 seeds in <= 2.5 h on 2 CPU cores
-(2 shards of 1 thread, see README): 200k parameters, 4 epochs, training sets capped at 20,000 rows (only tf_0 and
-prom_core_all are capped), full validation/test splits, early stopping patience 2, exact fp32 (faster than bf16
-autocast on CPU)."""
+(2 shards of 1 thread, see README): 200k parameters, 4 epochs, full training, validation and test splits, early
+stopping patience 2, exact fp32 (faster than bf16 autocast on CPU)."""
 from __future__ import annotations
 
 import argparse
