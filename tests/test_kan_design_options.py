@@ -236,12 +236,31 @@ def test_benchmark_presets_and_paired_differences():
             for v, s, m in [("lkan", 0, 0.6), ("baseline", 0, 0.5), ("lkan", 1, 0.7), ("baseline", 1, 0.5)]]
     d = paired_differences(rows)["d"]
     assert d["n"] == 2 and abs(d["mean"] - 15.0) < 1e-9 and d["lo"] < 15.0 < d["hi"] and d["wins"] == 2
-    from kan_genomics_hf.evaluation.report import paired_difference_table
+    from kan_genomics_hf.evaluation.report import POOLED, paired_difference_table
 
     one_seed = rows + [{"kind": "main", "dataset": "e", "variant": v, "run": "seed0", "test": {"mcc": m}}
                        for v, m in [("lkan", 0.4), ("baseline", 0.5)]]
     table = paired_difference_table(one_seed)
     assert "nan" not in table and "n/a (1 run)" in table and "-10.0" in table.replace("−", "-")
+    # pooled over datasets: the three pairs (+10, +20, -10) together; only asked for, and only for 2+ datasets
+    pooled = paired_differences(one_seed, pooled=True)[POOLED]
+    assert pooled["n"] == 3 and abs(pooled["mean"] - 20 / 3) < 1e-9 and pooled["wins"] == 2
+    assert POOLED not in paired_differences(one_seed) and POOLED not in paired_differences(rows, pooled=True)
+    assert f"| {POOLED} | lkan − baseline | 3 | +6.7 |" in table
+
+
+def test_training_time_table_sums_train_seconds_per_dataset_and_model():
+    from kan_genomics_hf.evaluation.report import training_time_table
+
+    rows = [{"kind": "main", "dataset": ds, "variant": v, "run": f"seed{s}", "train_seconds": t}
+            for ds, v, s, t in [("d", "baseline", 0, 10.0), ("d", "baseline", 1, 20.0), ("d", "lkan", 0, 5.0),
+                                ("e", "lkan", 0, 1000.0)]]
+    rows.append({"kind": "classical", "dataset": "d", "variant": "kmer_lr", "run": "single"})  # no training time
+    lines = training_time_table(rows).splitlines()
+    assert lines[0] == "| dataset | LegNet baseline | LKAN | all models |"
+    assert lines[2] == "| d | 30 (2) | 5 (1) | 35 |" and lines[3] == "| e | - | 1,000 (1) | 1,000 |"
+    assert lines[4] == "| all | 30 | 1,005 | 1,035 |"
+    assert training_time_table([rows[-1]]) == ""
 
 
 def test_claims_table_counts_the_papers_claims_on_the_means():

@@ -158,35 +158,65 @@ def t_quantile_975(df: int) -> float:
     return _T975.get(df) or _T975[max(k for k in _T975 if k <= df)]
 
 
+POOLED = "all datasets (pooled)"
+
+
+def _diff_stats(diffs: list[float]) -> dict[str, Any]:
+    """{mean, std, n, lo, hi, wins} of paired differences, with a 95 % t interval (nan for one difference)."""
+    mean = float(np.mean(diffs))
+    std = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else float("nan")
+    half = t_quantile_975(len(diffs) - 1) * std / math.sqrt(len(diffs)) if len(diffs) > 1 else float("nan")
+    return {"mean": mean, "std": std, "n": len(diffs), "lo": mean - half, "hi": mean + half,
+            "wins": sum(d > 0 for d in diffs)}
+
+
 def paired_differences(rows: Iterable[dict[str, Any]], a: str = "lkan", b: str = "baseline",
-                       metric: str = "mcc") -> dict[str, dict[str, Any]]:
+                       metric: str = "mcc", pooled: bool = False) -> dict[str, dict[str, Any]]:
     """{dataset: {mean, std, n, lo, hi, wins}} of test-metric differences a - b (x100) over runs of the same
-    seed/fold, with a 95 % t interval."""
+    seed/fold, with a 95 % t interval; with `pooled`, also every pair of every dataset under `POOLED`
+    (when there are two datasets or more)."""
     by: dict[tuple[str, str, str], float] = {}
     for r in rows:
         if r.get("kind") == "main" and r.get("test") and r["test"].get(metric) is not None:
             by[(r["dataset"], r["variant"], str(r.get("run")))] = 100 * r["test"][metric]
-    out: dict[str, dict[str, Any]] = {}
+    per: dict[str, list[float]] = {}
     for ds in dict.fromkeys(k[0] for k in by):
         diffs = [by[(ds, a, run)] - by[(ds, b, run)] for (d, v, run) in by if d == ds and v == a and (ds, b, run) in by]
-        if not diffs:
-            continue
-        mean = float(np.mean(diffs))
-        std = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else float("nan")
-        half = t_quantile_975(len(diffs) - 1) * std / math.sqrt(len(diffs)) if len(diffs) > 1 else float("nan")
-        out[ds] = {"mean": mean, "std": std, "n": len(diffs), "lo": mean - half, "hi": mean + half,
-                   "wins": sum(d > 0 for d in diffs)}
+        if diffs:
+            per[ds] = diffs
+    out = {ds: _diff_stats(diffs) for ds, diffs in per.items()}
+    if pooled and len(per) > 1:
+        out[POOLED] = _diff_stats([d for diffs in per.values() for d in diffs])
     return out
 
 
 def paired_difference_table(rows: list[dict[str, Any]]) -> str:
-    """Markdown: LKAN - baseline (and CKAN - baseline) test MCC x100 per dataset, paired by run."""
+    """Markdown: LKAN - baseline (and CKAN - baseline) test MCC x100 per dataset, paired by run, and pooled over
+    the datasets."""
     body = [[ds, f"{a} − baseline", d["n"], f"{d['mean']:+.1f}", f"{d['std']:.1f}" if d["n"] > 1 else "n/a",
              f"[{d['lo']:+.1f}, {d['hi']:+.1f}]" if d["n"] > 1 else "n/a (1 run)", f"{d['wins']}/{d['n']}"]
-            for a in ("lkan", "ckan") for ds, d in paired_differences(rows, a, "baseline").items()]
+            for a in ("lkan", "ckan") for ds, d in paired_differences(rows, a, "baseline", pooled=True).items()]
     header = ["dataset", "pair", "runs", "mean diff", "std", "95 % interval", "runs won"]
     return format_markdown_table(header, body, ["left", "left", "right", "right", "right", "left", "right"]) \
         if body else ""
+
+
+def training_time_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown: training seconds (the runs' own `train_seconds`, summed) per dataset and model, with the total.
+    The classical baselines and evaluation are not included."""
+    secs: dict[str, dict[str, list[float]]] = {}
+    for r in rows:
+        if r.get("kind") == "main" and r.get("train_seconds") is not None:
+            secs.setdefault(r["dataset"], {}).setdefault(r["variant"], []).append(float(r["train_seconds"]))
+    if not secs:
+        return ""
+    variants = list(dict.fromkeys(v for cells in secs.values() for v in cells))
+    body = [[ds, *(f"{sum(cells[v]):,.0f} ({len(cells[v])})" if v in cells else "-" for v in variants),
+             f"{sum(sum(x) for x in cells.values()):,.0f}"] for ds, cells in secs.items()]
+    totals = [sum(sum(cells.get(v, [])) for cells in secs.values()) for v in variants]
+    body.append(["all", *(f"{t:,.0f}" for t in totals), f"{sum(totals):,.0f}"])
+    names = [COLUMN_NAMES.get(v, v) for v in variants]
+    return format_markdown_table(["dataset", *names, "all models"], body, ["left"] + ["right"] * (len(names) + 1))
 
 
 def write_reports(rows: list[dict[str, Any]], output_dir: str | Path, title: str = "Benchmark",
@@ -210,6 +240,11 @@ def write_reports(rows: list[dict[str, Any]], output_dir: str | Path, title: str
     claims = claims_table(agg)
     if claims:
         md += ["", "## The paper's claims, checked on these means (test MCC × 100)", "", claims]
+    times = training_time_table(rows)
+    if times:
+        md += ["", "## Training time (seconds of training, summed over runs; runs in brackets)", "",
+               "Per run as the trainer measured it, without the classical baselines and evaluation. Runs made in "
+               "parallel (shards) overlap in wall-clock time.", "", times]
     sweeps = _sweep_tables(rows)
     if sweeps:
         md += ["", sweeps]
