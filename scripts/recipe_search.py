@@ -68,6 +68,13 @@ ARMS: dict[str, tuple[str, list[str]]] = {
     "baseline/fp32": ("baseline", ["--mixed-precision", "no"]),
     "lkan/norm=tanh+fp32": ("lkan", [*TANH, "--mixed-precision", "no"]),
     "ckan/fp32": ("ckan", ["--mixed-precision", "no"]),
+    # where LKAN's parameters go (on top of tanh, `--common cpu-full`): at 200k half of them are SE KANLinear weights,
+    # 54k in the first stage alone, so the convolutions are narrower than the baseline's. Cheaper KAN SE = more width:
+    # grid 3 (8 coefficients per edge instead of 10), an MLP SE in the first stage (KAN SE in stages 1-6), or both
+    "lkan/norm=tanh+grid=3": ("lkan", [*TANH, "--config", "kan_grid_size=3"]),
+    "lkan/norm=tanh+kan_blocks=1-6": ("lkan", [*TANH, "--config", "kan_blocks=[1,2,3,4,5,6]"]),
+    "lkan/norm=tanh+grid=3+kan_blocks=1-6": ("lkan", [*TANH, "--config", "kan_grid_size=3",
+                                                       "--config", "kan_blocks=[1,2,3,4,5,6]"]),
 }
 TASKS = ["mouse_2", "mouse_0"]
 SEEDS = [0, 1]
