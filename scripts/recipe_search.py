@@ -75,6 +75,10 @@ ARMS: dict[str, tuple[str, list[str]]] = {
     "lkan/norm=tanh+kan_blocks=1-6": ("lkan", [*TANH, "--config", "kan_blocks=[1,2,3,4,5,6]"]),
     "lkan/norm=tanh+grid=3+kan_blocks=1-6": ("lkan", [*TANH, "--config", "kan_grid_size=3",
                                                        "--config", "kan_blocks=[1,2,3,4,5,6]"]),
+    # CKAN's head KANConv1d takes SiLU outputs, ~5 % of them beyond its extended grid (zero spline, zero gradient):
+    # the tanh squashing that LKAN's SE KANs got, on every KANConv1d input (paired with ckan/ref)
+    "ckan/ref": ("ckan", []),
+    "ckan/conv_norm=tanh": ("ckan", ["--config", "kan_conv_input_norm=tanh"]),
 }
 TASKS = ["mouse_2", "mouse_0"]
 SEEDS = [0, 1]

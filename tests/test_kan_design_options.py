@@ -54,8 +54,39 @@ def test_tanh_squash_stays_inside_grid():
     assert y.min() >= -2.0 and y.max() <= 4.0 and abs(float(y[1]) - 1.0) < 1e-6
 
 
+def test_conv_input_norm_bounds_every_kan_conv_input_and_keeps_the_state_dict():
+    torch.manual_seed(0)
+    plain = LegNetForSequenceClassification(LegNetConfig(variant="ckan", **TINY))
+    torch.manual_seed(0)
+    squashed = LegNetForSequenceClassification(LegNetConfig(variant="ckan", kan_conv_input_norm="tanh", **TINY))
+    assert plain.state_dict().keys() == squashed.state_dict().keys()
+    assert count_parameters(squashed.config) == count_parameters(plain.config)
+    squashed.load_state_dict(plain.state_dict())
+    seen: list[torch.Tensor] = []
+    hooks = [m.register_forward_pre_hook(lambda _m, a: seen.append(a[0].detach()))
+             for m in (squashed.legnet.stem.conv, squashed.head)]
+    ids = _ids()
+    with torch.no_grad():
+        # blow up the trunk's output so the head's input would leave the grid without the squashing
+        squashed.legnet.blocks[-1].resize.bn.weight.mul_(50.0)
+        plain.legnet.blocks[-1].resize.bn.weight.mul_(50.0)
+        out = squashed(input_ids=ids).logits
+    for h in hooks:
+        h.remove()
+    assert len(seen) == 2 and all(float(t.abs().max()) <= 1.0 for t in seen)
+    assert not torch.allclose(out, plain(input_ids=ids).logits)  # the option changes the function
+    loss = squashed(input_ids=ids, labels=torch.tensor([0, 1, 0, 1, 0, 1])).loss
+    loss.backward()
+    assert torch.isfinite(loss)
+    # a baseline or LKAN has no KAN convolution: the option leaves them unchanged
+    torch.manual_seed(0)
+    lkan = LegNetForSequenceClassification(LegNetConfig(variant="lkan", kan_conv_input_norm="tanh", **TINY))
+    assert lkan.head_squash is None and lkan.legnet.stem.squash is None
+
+
 @pytest.mark.parametrize("field,value,match", [
     ("kan_input_norm", "rms", "kan_input_norm"),
+    ("kan_conv_input_norm", "layernorm", "kan_conv_input_norm"),
     ("kan_scale_noise", -1.0, "kan_scale_noise"),
     ("kan_scale_spline", 0.0, "kan_scale_spline"),
     ("kan_grid_eps", 2.0, "kan_grid_eps"),
@@ -108,6 +139,21 @@ def test_monitor_records_out_of_grid_and_quantiles():
     mon.reset()
     model(input_ids=_ids())
     assert mon.summary() == {}  # evaluation forwards are not counted
+    mon.remove()
+
+
+def test_monitor_quantiles_see_every_channel():
+    # (batch 64, 8 channels, length 101): a stride of numel // 256 = 2 * length would sample only the even channels
+    from kan_genomics_hf.modeling.kan_layers import KANConv1d
+
+    conv = KANConv1d(8, 2, 1).train()
+    mon = KANInputMonitor(conv)
+    x = torch.zeros(64, 8, 101)
+    x[:, 1::2] = 3.0  # the odd channels sit beyond the extended grid
+    conv(x)
+    summary = mon.summary()
+    assert summary["/out_of_grid"] == 0.5
+    assert summary["/q25"] == 0.0 and summary["/q75"] == 3.0
     mon.remove()
 
 

@@ -16,6 +16,7 @@ from .variants import VARIANTS
 
 SE_TYPES = ("simple", "bilinear")
 KAN_INPUT_NORMS = ("none", "layernorm", "batchnorm", "tanh")
+KAN_CONV_INPUT_NORMS = ("none", "tanh")
 STAGE_CONVS = ("expand", "depthwise", "project", "resize")
 _STAGE_CONV_RE = re.compile(r"^blocks\.(\d+)\.(expand|depthwise|project|resize)$")
 
@@ -42,6 +43,9 @@ class LegNetConfig(PretrainedConfig):
         kan_input_norm: normalisation of the input of every SE KANLinear (LKAN), parameter-free so counts are
             unchanged: "none" (the paper), "layernorm" / "batchnorm" (no affine; the KAN is per-feature
             already) or "tanh" (bounded squashing scaled to kan_grid_range: mid + half * tanh((x - mid) / half)).
+        kan_conv_input_norm: the same for the input of every KANConv1d (CKAN): "none" (the paper) or "tanh"
+            (the squashing above, applied before the padding is zeroed). The CKAN head otherwise takes SiLU
+            outputs with about 5 % of them beyond the extended grid, where the spline is 0 and gets no gradient.
         kan_scale_noise: amplitude of the noise the spline coefficients are fitted to at initialisation
             (efficient-kan's scale_noise, 0.1; larger = a larger initial spline branch).
         kan_scale_spline: spline_scaler init (efficient-kan's scale_spline, 1.0; a larger value gives a
@@ -69,6 +73,7 @@ class LegNetConfig(PretrainedConfig):
     kan_blocks: list[int] | None = None
     ckan_layers: list[str] | tuple[str, ...] = ("stem", "head")
     kan_input_norm: str = "none"
+    kan_conv_input_norm: str = "none"
     kan_scale_noise: float = 0.1
     kan_scale_spline: float = 1.0
     kan_grid_eps: float = 0.02
@@ -100,6 +105,9 @@ class LegNetConfig(PretrainedConfig):
             raise ValueError(f"LegNetConfig.se_type must be one of {SE_TYPES}, got {self.se_type!r}")
         if self.kan_input_norm not in KAN_INPUT_NORMS:
             raise ValueError(f"LegNetConfig.kan_input_norm must be one of {KAN_INPUT_NORMS}, got {self.kan_input_norm!r}")
+        if self.kan_conv_input_norm not in KAN_CONV_INPUT_NORMS:
+            raise ValueError(f"LegNetConfig.kan_conv_input_norm must be one of {KAN_CONV_INPUT_NORMS}, "
+                             f"got {self.kan_conv_input_norm!r}")
         if not float(self.kan_scale_noise) >= 0:
             raise ValueError(f"LegNetConfig.kan_scale_noise must be >= 0, got {self.kan_scale_noise}")
         if not float(self.kan_scale_spline) > 0:

@@ -89,6 +89,15 @@ class NormedKANLinear(nn.Module):
         return self.kan(self.norm(x))
 
 
+def _conv_squash(norm: str, kan: dict[str, Any] | None) -> GridSquash | None:
+    """The input squashing of a KANConv1d (``LegNetConfig.kan_conv_input_norm``); None for a plain convolution."""
+    if kan is None or norm == "none":
+        return None
+    if norm != "tanh":
+        raise ValueError(f"kan_conv_input_norm: unknown norm {norm!r} (none or tanh)")
+    return GridSquash(kan["grid_range"])
+
+
 def masked_mean(x: Tensor, mask: Tensor | None) -> Tensor:
     """Mean of x (B, C, L) over L counting only positions where mask (B, 1, L) is 1."""
     if mask is None:
@@ -171,17 +180,22 @@ class ConvBNAct(nn.Module):
 
     In training, BatchNorm statistics skip padded positions (MaskedBatchNorm1d)."""
 
-    def __init__(self, cin: int, cout: int, kernel_size: int, groups: int = 1, kan: dict[str, Any] | None = None):
+    def __init__(self, cin: int, cout: int, kernel_size: int, groups: int = 1, kan: dict[str, Any] | None = None,
+                 kan_input_norm: str = "none"):
         super().__init__()
         self.kernel_size = kernel_size
         if kan is None:
             self.conv: nn.Module = ChannelsLastConv1d(cin, cout, kernel_size, padding="same", groups=groups, bias=False)
         else:
             self.conv = KANConv1d(cin, cout, kernel_size, padding="same", groups=groups, **kan)
+        # LegNetConfig.kan_conv_input_norm (KAN convolutions only; parameter-free)
+        self.squash = _conv_squash(kan_input_norm, kan)
         self.bn = MaskedBatchNorm1d(cout)
         self.act = nn.SiLU()
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        if self.squash is not None:
+            x = self.squash(x)
         if mask is not None and self.kernel_size > 1:
             x = x * mask
         return self.act(self.bn(self.conv(x), mask))
@@ -250,14 +264,17 @@ class LegNetStage(nn.Module):
         ks = config.kernel_size
         kw = _kan_kwargs(config)
 
+        norm = getattr(config, "kan_conv_input_norm", "none")
+
         def kan_for(conv: str) -> dict[str, Any] | None:
             return kw if config.uses_kan_conv(f"blocks.{index}.{conv}") else None
 
-        self.expand = ConvBNAct(prev, inner, 1, kan=kan_for("expand"))
-        self.depthwise = ConvBNAct(inner, inner, ks, groups=inner // config.filter_per_group, kan=kan_for("depthwise"))
+        self.expand = ConvBNAct(prev, inner, 1, kan=kan_for("expand"), kan_input_norm=norm)
+        self.depthwise = ConvBNAct(inner, inner, ks, groups=inner // config.filter_per_group, kan=kan_for("depthwise"),
+                                   kan_input_norm=norm)
         self.se = SqueezeExcite(prev, inner, config, kan=config.uses_kan_se(index))
-        self.project = ConvBNAct(inner, prev, 1, kan=kan_for("project"))
-        self.resize = ConvBNAct(2 * prev, nxt, ks, kan=kan_for("resize"))
+        self.project = ConvBNAct(inner, prev, 1, kan=kan_for("project"), kan_input_norm=norm)
+        self.resize = ConvBNAct(2 * prev, nxt, ks, kan=kan_for("resize"), kan_input_norm=norm)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         y = self.depthwise(self.expand(x, mask), mask)
@@ -378,7 +395,8 @@ class LegNetModel(LegNetPreTrainedModel):
         super().__init__(config)
         kw = _kan_kwargs(config)
         b = config.block_sizes
-        self.stem = ConvBNAct(config.in_channels, b[0], config.kernel_size, kan=kw if config.uses_kan_conv("stem") else None)
+        self.stem = ConvBNAct(config.in_channels, b[0], config.kernel_size, kan=kw if config.uses_kan_conv("stem") else None,
+                              kan_input_norm=getattr(config, "kan_conv_input_norm", "none"))
         self.blocks = nn.ModuleList(LegNetStage(i, p, n, config) for i, (p, n) in enumerate(zip(b[:-1], b[1:])))
         self.post_init()
 
@@ -485,8 +503,12 @@ class LegNetForSequenceClassification(LegNetPreTrainedModel):
             raise ValueError("LegNetConfig.rc_averaging needs in_channels=4 (one-hot A, C, G, T)")
         self.legnet = LegNetModel(config)
         cin = config.block_sizes[-1]
+        # squashing of the head's input (kan_conv_input_norm), a module without parameters so the state dict is the
+        # paper's; None for the plain head
+        self.head_squash: GridSquash | None = None
         if config.uses_kan_conv("head"):
             self.head: nn.Module = KANConv1d(cin, config.num_labels, 1, **_kan_kwargs(config))
+            self.head_squash = _conv_squash(getattr(config, "kan_conv_input_norm", "none"), _kan_kwargs(config))
         else:
             self.head = ChannelsLastConv1d(cin, config.num_labels, 1, bias=True)
             self.head._legnet_head = True
@@ -494,6 +516,8 @@ class LegNetForSequenceClassification(LegNetPreTrainedModel):
 
     def _logits(self, x: Tensor, mask: Tensor | None, keep_stages: bool = False) -> tuple[Tensor, tuple | None]:
         h, stages = self.legnet.features_and_stages(x, mask, keep_stages)
+        if self.head_squash is not None:
+            h = self.head_squash(h)
         return masked_mean(self.head(h), mask), stages
 
     def forward(

@@ -3,8 +3,9 @@ KANConv1d collect, during training forwards only, the count of inputs outside th
 spline branch and its gradient are exactly 0), outside the core grid range, and a bounded random sample of
 input values for quantiles. ``summary()`` gives one flat dict per epoch for the JSONL log.
 
-Cost: one comparison pass over each KAN layer's input plus a strided sample of at most
-``sample_per_call`` values per call (the SE inputs are (batch, channels), so this is negligible).
+Cost: one comparison pass over each KAN layer's input plus a sample of at most
+``sample_per_call`` values per call, at random positions (the SE inputs are (batch, channels), so this is
+negligible).
 
     monitor = KANInputMonitor(model)      # attaches hooks
     ...train an epoch...
@@ -46,6 +47,7 @@ class _LayerStats:
 
     def __init__(self, max_samples: int) -> None:
         self.max_samples = max_samples
+        self.generator = torch.Generator().manual_seed(0)  # its own stream: the training RNG is not touched
         self.reset()
 
     def reset(self) -> None:
@@ -65,9 +67,14 @@ class _LayerStats:
         if self.kept >= self.max_samples:
             return
         rel = (x - core_lo) / (core_hi - core_lo)  # 0..1 = the core grid range
-        stride = max(1, x.numel() // sample_per_call)
-        self.raw.append(x.reshape(-1)[::stride].cpu())
-        self.rel.append(rel.reshape(-1)[::stride].cpu())
+        # positions drawn at random: a fixed stride through (batch, channels[, length]) lands on the same few
+        # channels every call (a stride of 2 * length visits only the even channels at one position)
+        flat_x, flat_rel = x.reshape(-1), rel.reshape(-1)
+        if flat_x.numel() > sample_per_call:
+            idx = torch.randint(flat_x.numel(), (sample_per_call,), generator=self.generator, device="cpu")
+            flat_x, flat_rel = flat_x[idx.to(x.device)], flat_rel[idx.to(x.device)]
+        self.raw.append(flat_x.cpu())
+        self.rel.append(flat_rel.cpu())
         self.kept += self.raw[-1].numel()
 
     def summary(self) -> dict[str, float]:
