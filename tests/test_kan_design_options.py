@@ -295,6 +295,36 @@ def test_benchmark_presets_and_paired_differences():
     assert f"| {POOLED} | lkan − baseline | 3 | +6.7 |" in table
 
 
+def test_rerun_comparison_reads_the_chosen_split_only(tmp_path):
+    """scripts/compare_benchmark_reruns.py: one variant's rerun against its earlier runs, on validation."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "compare_benchmark_reruns", Path(__file__).resolve().parents[1] / "scripts" / "compare_benchmark_reruns.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+
+    def write(folder, values, overrides):
+        folder.mkdir()
+        with open(folder / "runs.jsonl", "w") as fh:
+            for (variant, seed), (val, test) in values.items():
+                fh.write(json.dumps({"run_key": f"d|main|{variant}|seed{seed}", "kind": "main", "dataset": "d",
+                                     "variant": variant, "run": f"seed{seed}", "seed": seed,
+                                     "config_overrides": overrides, "validation": {"mcc": val},
+                                     "test": {"mcc": test}}) + "\n")
+
+    write(tmp_path / "old", {("ckan", 0): (0.50, 0.9), ("ckan", 1): (0.60, 0.9), ("lkan", 0): (0.1, 0.1)}, {})
+    write(tmp_path / "new", {("ckan", 0): (0.55, 0.0), ("ckan", 1): (0.58, 0.0)}, {"kan_conv_input_norm": "tanh"})
+    result = mod.compare([str(tmp_path / "old")], [str(tmp_path / "new")], "ckan", "validation")
+    d = result["paired"]["d"]
+    assert d["n"] == 2 and abs(d["mean"] - 1.5) < 1e-9 and d["wins"] == 1  # (+5, -2) on validation, not test
+    assert "| d | 2 | 55.0 | 56.5 | +1.5 |" in mod.markdown(result)
+    with pytest.raises(SystemExit, match="no lkan runs"):
+        mod.compare([str(tmp_path / "old")], [str(tmp_path / "new")], "lkan", "validation")
+
+
 def test_training_time_table_sums_train_seconds_per_dataset_and_model():
     from kan_genomics_hf.evaluation.report import training_time_table
 

@@ -171,14 +171,14 @@ def _diff_stats(diffs: list[float]) -> dict[str, Any]:
 
 
 def paired_differences(rows: Iterable[dict[str, Any]], a: str = "lkan", b: str = "baseline",
-                       metric: str = "mcc", pooled: bool = False) -> dict[str, dict[str, Any]]:
-    """{dataset: {mean, std, n, lo, hi, wins}} of test-metric differences a - b (x100) over runs of the same
-    seed/fold, with a 95 % t interval; with `pooled`, also every pair of every dataset under `POOLED`
-    (when there are two datasets or more)."""
+                       metric: str = "mcc", pooled: bool = False, split: str = "test") -> dict[str, dict[str, Any]]:
+    """{dataset: {mean, std, n, lo, hi, wins}} of `split`-metric differences a - b (x100; split "test" or
+    "validation", the best epoch's) over runs of the same seed/fold, with a 95 % t interval; with `pooled`, also
+    every pair of every dataset under `POOLED` (when there are two datasets or more)."""
     by: dict[tuple[str, str, str], float] = {}
     for r in rows:
-        if r.get("kind") == "main" and r.get("test") and r["test"].get(metric) is not None:
-            by[(r["dataset"], r["variant"], str(r.get("run")))] = 100 * r["test"][metric]
+        if r.get("kind") == "main" and r.get(split) and r[split].get(metric) is not None:
+            by[(r["dataset"], r["variant"], str(r.get("run")))] = 100 * r[split][metric]
     per: dict[str, list[float]] = {}
     for ds in dict.fromkeys(k[0] for k in by):
         diffs = [by[(ds, a, run)] - by[(ds, b, run)] for (d, v, run) in by if d == ds and v == a and (ds, b, run) in by]
