@@ -31,6 +31,9 @@ RECOMMENDED: dict[str, Any] = {
 # - cpu-full screen (bench_results/gue_recipe_search/cpu_full_screen: the cpu-full recipe, 5 GUE tasks, seed 0),
 #   paired with LayerNorm: tanh +1.0 MCC on average (+3.0 prom_300_tata, +2.2 tf_2, +0.1 mouse_2 and prom_core_all,
 #   -0.2 mouse_0; 4/5 ahead); LayerNorm with grid range [-2, 2] -0.4 (2/5).
+# - rejected on validation later: wider LKAN convolutions at 200k (grid 3 / an MLP SE in stage 0 / both: -3.1 / -2.1 /
+#   -1.5 vs tanh, cpu_full_width_screen) and, for CKAN, kan_conv_input_norm=tanh (-1.2 [-2.4, -0.1] over 6 tasks x 3
+#   seeds, bench_results/gue_cpu_full_fp32_ckan_tanh).
 RECOMMENDED_CONFIG: list[str] = ["kan_input_norm=tanh"]
 
 TRAIN_PRESETS: dict[str, tuple[dict[str, Any], list[str]]] = {"recommended": (RECOMMENDED, RECOMMENDED_CONFIG)}
