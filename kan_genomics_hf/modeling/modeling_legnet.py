@@ -90,12 +90,9 @@ class NormedKANLinear(nn.Module):
 
 
 def _conv_squash(norm: str, kan: dict[str, Any] | None) -> GridSquash | None:
-    """The input squashing of a KANConv1d (``LegNetConfig.kan_conv_input_norm``); None for a plain convolution."""
-    if kan is None or norm == "none":
-        return None
-    if norm != "tanh":
-        raise ValueError(f"kan_conv_input_norm: unknown norm {norm!r} (none or tanh)")
-    return GridSquash(kan["grid_range"])
+    """The input squashing of a KANConv1d (``LegNetConfig.kan_conv_input_norm``, "none" or "tanh", checked by the
+    config); None for a plain convolution or "none"."""
+    return None if kan is None or norm == "none" else GridSquash(kan["grid_range"])
 
 
 def masked_mean(x: Tensor, mask: Tensor | None) -> Tensor:

@@ -71,8 +71,8 @@ class _LayerStats:
         # channels every call (a stride of 2 * length visits only the even channels at one position)
         flat_x, flat_rel = x.reshape(-1), rel.reshape(-1)
         if flat_x.numel() > sample_per_call:
-            idx = torch.randint(flat_x.numel(), (sample_per_call,), generator=self.generator, device="cpu")
-            flat_x, flat_rel = flat_x[idx.to(x.device)], flat_rel[idx.to(x.device)]
+            idx = torch.randint(flat_x.numel(), (sample_per_call,), generator=self.generator).to(x.device)
+            flat_x, flat_rel = flat_x[idx], flat_rel[idx]
         self.raw.append(flat_x.cpu())
         self.rel.append(flat_rel.cpu())
         self.kept += self.raw[-1].numel()
