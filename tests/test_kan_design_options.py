@@ -278,6 +278,11 @@ def test_benchmark_presets_and_paired_differences():
     assert mine.early_stopping_patience is None and mine.config_overrides["kan_input_norm"] == "layernorm"
     plain = bench.config_from_args(p.parse_args(["--output-dir", "x"]))
     assert plain.mixed_precision == "no" and plain.early_stopping_patience == 3 and plain.config_overrides == {}
+    rc = bench.config_from_args(p.parse_args(["--output-dir", "x", "--preset", "cpu-full", "--recipe",
+                                              "rc_augment=0.5", "--recipe", "rc_eval=true"]))
+    assert rc.recipe == {"rc_augment": 0.5, "rc_eval": True} and rc.config_overrides.get("kan_input_norm") == "tanh"
+    with pytest.raises(ValueError, match=r"unknown recipe option\(s\) \['kernel_size'\].*--config"):
+        bench.config_from_args(p.parse_args(["--output-dir", "x", "--recipe", "kernel_size=5"]))
     rows = [{"kind": "main", "dataset": "d", "variant": v, "run": f"seed{s}", "test": {"mcc": m}}
             for v, s, m in [("lkan", 0, 0.6), ("baseline", 0, 0.5), ("lkan", 1, 0.7), ("baseline", 1, 0.5)]]
     d = paired_differences(rows)["d"]

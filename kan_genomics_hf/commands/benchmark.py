@@ -26,6 +26,10 @@ class BenchmarkCommandOptions:
 
     config: list[str] = option(default_factory=list, metavar="KEY=VALUE", argparse={"action": "append"},
                                help="LegNetConfig override, e.g. kernel_size=5 (repeatable)")
+    recipe: list[str] = option(default_factory=list, metavar="KEY=VALUE", argparse={"action": "append"},
+                               help="training-recipe option after the preset's, e.g. rc_augment=0.5 rc_eval=true "
+                                    "(keys: rc_augment, shift_augment, rc_eval, label_smoothing, ema_decay, "
+                                    "grid_update, spline_lr_scale, spline_weight_decay; repeatable)")
     dataset_option: list[str] = option(default_factory=list, metavar="KEY=VALUE", argparse={"action": "append"},
                                        help="loader option applied to every dataset (e.g. difficulty=0.3 for "
                                             "synthetic; repeatable)")
@@ -53,6 +57,7 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
     """BenchmarkConfig from parsed arguments (preset values, then explicit flags)."""
     options = parse_kv(args.dataset_option)
     return dataclass_from_args(BenchmarkConfig, args, config_overrides=parse_kv(args.config),
+                               recipe=parse_kv(args.recipe),
                                dataset_options={d: options for d in args.datasets} if options else {})
 
 

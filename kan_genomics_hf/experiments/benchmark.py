@@ -17,7 +17,7 @@ from typing import Any
 from ..data.protocols import PROTOCOLS, protocol_runs, subsample
 from ..modeling.variants import VARIANTS
 from ..training.config import MIXED_PRECISION, SCHEDULERS, option
-from ..training.presets import RECOMMENDED_BENCHMARK
+from ..training.presets import RECIPE_KEYS, RECOMMENDED_BENCHMARK
 
 _PLAIN = dict(early_stopping_patience=3, mixed_precision="no", recipe={}, config_overrides={})
 PRESETS: dict[str, dict[str, Any]] = {
@@ -89,6 +89,10 @@ class BenchmarkConfig:
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
+        unknown_recipe = sorted(set(self.recipe or {}) - set(RECIPE_KEYS))
+        if unknown_recipe:
+            raise ValueError(f"unknown recipe option(s) {unknown_recipe}; choose from {list(RECIPE_KEYS)} "
+                             "(model options go to --config)")
         for key, value in PRESETS[self.preset].items():
             if key in _MERGED:
                 setattr(self, key, {**value, **(getattr(self, key) or {})})
@@ -154,6 +158,7 @@ def _train_one(cfg: BenchmarkConfig, dd, dataset: str, variant: str, run_id: str
            "params": count_parameters(model), "flops": flops_per_sequence(model, length), "length": length,
            "grid_size": config.kan_grid_size if variant != "baseline" else None,
            "kan_blocks": overrides.get("kan_blocks"), "size": size, "config_overrides": overrides,
+           "recipe": dict(cfg.recipe),
            "test": result.test, "validation": result.best_validation, "best_epoch": result.best_epoch,
            "train_seconds": round(seconds, 2), "seconds_per_step": round(seconds / steps, 4),
            "steps": result.global_step, "n_train": len(dd["train"])}
