@@ -34,6 +34,9 @@ RECOMMENDED: dict[str, Any] = {
 # - rejected on validation later: wider LKAN convolutions at 200k (grid 3 / an MLP SE in stage 0 / both: -3.1 / -2.1 /
 #   -1.5 vs tanh, cpu_full_width_screen) and, for CKAN, kan_conv_input_norm=tanh (-1.2 [-2.4, -0.1] over 6 tasks x 3
 #   seeds, bench_results/gue_cpu_full_fp32_ckan_tanh).
+# - RC augmentation + RC-averaged evaluation on the cpu-full path (bench_results/gue_cpu_full_fp32_rc, 6 tasks x 3
+#   seeds): pooled -0.8 (LKAN) / -1.0 (baseline), so not in any preset; it helps the TF-binding tasks mouse_0,
+#   mouse_2, tf_2 (+1.1 to +2.3) and hurts the strand-specific promoter tasks (-4.1, -6.4): a per-task option.
 RECOMMENDED_CONFIG: list[str] = ["kan_input_norm=tanh"]
 
 TRAIN_PRESETS: dict[str, tuple[dict[str, Any], list[str]]] = {"recommended": (RECOMMENDED, RECOMMENDED_CONFIG)}
