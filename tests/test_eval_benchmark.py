@@ -1,7 +1,10 @@
 """The benchmark runner and its reports (tables with bold best, CSV/JSON, plots, sweeps, resume)."""
 from __future__ import annotations
 
+import dataclasses
 import json
+
+import pytest
 
 from kan_genomics_hf.evaluation.report import aggregate, markdown_table, paper_comparison_table, write_reports
 from kan_genomics_hf.experiments.benchmark import BenchmarkConfig, load_rows, run_benchmark
@@ -34,6 +37,12 @@ def test_tiny_benchmark_with_sweeps_and_reports(tmp_path):
     run_benchmark(cfg)
     assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == n_lines
     assert len(load_rows(tmp_path)) == len(rows)
+    # ... but never reuses runs trained with other options: a changed recipe is refused, naming the run and the fix
+    stored = (tmp_path / "benchmark_config.json").read_text()
+    with pytest.raises(ValueError, match=r"runs.jsonl: run 'synthetic\|main\|baseline\|seed0' was trained with "
+                                         r"recipe \{\}, this call asks for \{'rc_eval': True\}; use another --output-dir"):
+        run_benchmark(dataclasses.replace(cfg, recipe={"rc_eval": True}))
+    assert (tmp_path / "benchmark_config.json").read_text() == stored
 
 
 def test_paper_table_and_bold_best():

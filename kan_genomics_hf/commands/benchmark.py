@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..experiments.benchmark import BenchmarkConfig
 from ..training.config import option
+from ..training.presets import RECIPE_KEYS
 from ._common import RuntimeOptions, add_dataclass_arguments, dataclass_from_args, fail, parse_kv, setup_runtime
 
 
@@ -28,8 +29,7 @@ class BenchmarkCommandOptions:
                                help="LegNetConfig override, e.g. kernel_size=5 (repeatable)")
     recipe: list[str] = option(default_factory=list, metavar="KEY=VALUE", argparse={"action": "append"},
                                help="training-recipe option after the preset's, e.g. rc_augment=0.5 rc_eval=true "
-                                    "(keys: rc_augment, shift_augment, rc_eval, label_smoothing, ema_decay, "
-                                    "grid_update, spline_lr_scale, spline_weight_decay; repeatable)")
+                                    f"(keys: {', '.join(RECIPE_KEYS)}; repeatable)")
     dataset_option: list[str] = option(default_factory=list, metavar="KEY=VALUE", argparse={"action": "append"},
                                        help="loader option applied to every dataset (e.g. difficulty=0.3 for "
                                             "synthetic; repeatable)")

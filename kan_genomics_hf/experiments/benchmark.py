@@ -174,15 +174,26 @@ def _load(cfg: BenchmarkConfig, dataset: str):
     return subsample(dd, cfg.max_train, cfg.max_eval, seed=cfg.seed)
 
 
+def _check_resumed(row: dict[str, Any], cfg: BenchmarkConfig, log: Path) -> None:
+    """Finished runs in the folder are reused only if trained with the same model options and recipe (rows record both)."""
+    for field in ("config_overrides", "recipe"):
+        if field in row and row[field] != getattr(cfg, field):
+            raise ValueError(f"{log}: run {row['run_key']!r} was trained with {field} {row[field]}, this call asks for "
+                             f"{getattr(cfg, field)}; use another --output-dir (or the same options) to resume")
+
+
 def run_benchmark(cfg: BenchmarkConfig) -> list[dict[str, Any]]:
     """Run (or finish) the benchmark; returns all rows (also in runs.jsonl)."""
     from ..evaluation.baselines import run_baselines
 
     out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmark_config.json").write_text(json.dumps(asdict(cfg), indent=2))
     log = out / "runs.jsonl"
     done = _done(log)
+    for row in done.values():  # before anything in the folder is rewritten
+        if row.get("kind") == "main":
+            _check_resumed(row, cfg, log)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "benchmark_config.json").write_text(json.dumps(asdict(cfg), indent=2))
 
     def record(row: dict[str, Any]) -> None:
         done[row["run_key"]] = row
