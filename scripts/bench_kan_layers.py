@@ -163,6 +163,34 @@ class UnfoldConv(nn.Module):
         return self.kan(rows).reshape(b, -1, self.kan.out_features).transpose(1, 2)
 
 
+class _GemmFloorFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, feats: Tensor, weight: Tensor, feats_grad: Tensor) -> Tensor:
+        ctx.save_for_backward(feats, weight, feats_grad)
+        return torch.mm(feats, weight.t())
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):  # type: ignore[override]
+        feats, weight, feats_grad = ctx.saved_tensors
+        torch.mm(grad_out, weight, out=feats_grad)  # the input-gradient matmul (its result is discarded)
+        return None, None, grad_out.t() @ feats, None
+
+
+class GemmFloor(nn.Module):
+    """The three dense matmuls of a KAN linear fwd+bwd at the layer's size, (N, S*in) x (S*in, out) with
+    S = basis + SiLU slots (output, dL/dfeats into a reused buffer, weight gradient), on a fixed expansion
+    and with no basis work: a floor for any implementation that computes the function with dense matmuls."""
+
+    def __init__(self, n: int, fin: int, fout: int, slots: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(fout, slots * fin) / (slots * fin) ** 0.5)
+        self.register_buffer("feats", torch.randn(n, slots * fin))
+        self.register_buffer("feats_grad", torch.empty(n, slots * fin))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _GemmFloorFn.apply(x, self.feats, self.weight, self.feats_grad)
+
+
 def peer_available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
@@ -331,6 +359,7 @@ CONV = "conv1d"
 EFF = "efficient-kan (eager; reference formulation)"
 EFF_C = "efficient-kan (compiled)"
 OURS, OURS_C = "KANLinear eager", "KANLinear compiled"
+FLOOR = "3 dense matmuls of the layer's size (floor, no basis) [other function]"
 CONV_PEERS = ("unfold + efficient-kan", "unfold + flashkan 0.2.0 (default)", "torch-conv-kan KANConv1DLayer (eager) [other function]",
               "torch-conv-kan KANConv1DLayer (compiled) [other function]")
 
@@ -343,12 +372,13 @@ def linear_group(lb: int, lin: int, lout: int, args: argparse.Namespace, peers: 
     models: dict[str, nn.Module] = {"nn.Linear": nn.Linear(lin, lout), EFF: ref, OURS: ours}
     models["KANLinear eager, aten kernels"] = AtenKernels(ours)
     models["KANLinear eager, functional kernels"] = FunctionalKernels(ours)
+    models[FLOOR] = GemmFloor(lb, lin, lout, ours.num_basis + 1)
     fns: dict[str, Callable[[Tensor], Tensor]] = dict(models)
     if not args.no_compile:
         models[OURS_C] = ours
         fns[OURS_C] = torch.compile(ours, fullgraph=True, dynamic=False)
     same: list[str] = []
-    other = ["nn.Linear"]
+    other = ["nn.Linear", FLOOR]
     if peers:
         nos = no_scaler_from(ours)
         models["KANLinear eager, enable_standalone_scale_spline=False"] = fns["KANLinear eager, enable_standalone_scale_spline=False"] = nos
@@ -494,6 +524,8 @@ def main(argv: list[str] | None = None) -> int:
         peer_notes[g] = fastest
         specs.append((f"{g}: KANLinear eager / fastest B-spline peer ({fastest})", g, OURS, fastest, "time", "<=", 1.0))
         specs.append((f"{g}: KANLinear compiled / fastest B-spline peer ({fastest})", g, OURS_C, fastest, "time", "<=", 0.9))
+        specs.append((f"{g}: dense-matmul floor / fastest B-spline peer (context: the room below the peer)", g, FLOOR,
+                      fastest, "time", "<=", 0.9))
         lowest = min(present, key=lambda n: by[(g, n)]["peak_mb"])
         specs.append((f"{g}: KANLinear eager peak memory / lowest peer ({lowest})", g, OURS, lowest, "peak_mb", "<=", 1.0))
         nos = "KANLinear eager, enable_standalone_scale_spline=False"

@@ -339,6 +339,92 @@ def test_torch_compile_fullgraph_matches_eager() -> None:
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
+def _force_linear_op(monkeypatch) -> None:
+    """Make a tiny linear layer large enough for the custom op under torch.compile (and its compiled kernels)."""
+    from kan_genomics_hf.modeling import kan_autograd
+
+    monkeypatch.setattr(kan_autograd, "_KERNEL_MIN_ELEMENTS", 0)
+    monkeypatch.setitem(kan_autograd._KERNELS_STATE, "enabled", True)
+
+
+@pytest.mark.parametrize("variant", ["default", "no_scaler_relu"])
+def test_torch_compile_runs_large_linear_as_custom_op(monkeypatch, variant) -> None:
+    """Under torch.compile a large enough linear layer is ONE opaque custom op running the eager path (chunks,
+    fused kernels): the traced graph holds the op and no matmul, and outputs and gradients equal eager, for a
+    static and a dynamic batch size, with and without the SiLU base branch fused and the standalone scaler."""
+    from kan_genomics_hf.modeling import kan_autograd
+
+    _force_linear_op(monkeypatch)
+    monkeypatch.setattr(kan_autograd, "_CHUNK_ELEMENTS", 7 * 9 * 4)  # ragged row chunks inside the op
+    torch.manual_seed(5)
+    if variant == "default":
+        layer = KANLinear(4, 3)
+    else:
+        layer = KANLinear(4, 3, enable_standalone_scale_spline=False, base_activation=nn.ReLU)
+    graphs: list = []
+
+    def capture(gm, example_inputs):
+        graphs.append(gm)
+        return gm.forward
+
+    x = torch.randn(20, 4, requires_grad=True)
+    torch._dynamo.reset()
+    torch.compile(layer, fullgraph=True, dynamic=False, backend=capture)(x)
+    code = graphs[0].code
+    assert f"{kan_autograd._OP_NAMESPACE}.kan_linear" in code
+    assert code.count("torch._C._nn.linear(") == (0 if variant == "default" else 1)  # only an unfused base branch
+    params = [x, *layer.parameters()]
+    for dynamic, rows in ((False, (20,)), (True, (20, 13))):
+        torch._dynamo.reset()
+        compiled = torch.compile(layer, fullgraph=True, dynamic=dynamic)
+        for n in rows:
+            xn = x[:n].detach().requires_grad_(True)
+            params[0] = xn
+            y_c, y_e = compiled(xn), layer(xn)
+            torch.testing.assert_close(y_c, y_e, atol=1e-6, rtol=1e-6)
+            w = torch.linspace(-1, 1, y_e.numel()).view_as(y_e)
+            for a, b in zip(torch.autograd.grad((y_c * w).sum(), params), torch.autograd.grad((y_e * w).sum(), params)):
+                torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    torch._dynamo.reset()
+
+
+def test_linear_custom_op_meets_the_torch_library_contract(monkeypatch) -> None:
+    """torch.library.opcheck: schema, fake (meta) implementation, autograd registration and AOT dispatch of the
+    op, with and without the optional weights and for a bfloat16 compute dtype; an empty batch gives empty/zero
+    outputs."""
+    from kan_genomics_hf.modeling import kan_autograd
+
+    _force_linear_op(monkeypatch)
+    torch.manual_seed(6)
+    layer = KANLinear(4, 3)
+    x = torch.randn(9, 4, requires_grad=True)
+    uniform = layer._grid_uniform()
+    base, spline, scaler, grid = layer.base_weight, layer.spline_weight, layer.spline_scaler, layer.grid
+    for args in (
+        (x, base, spline, scaler, grid, 3, uniform, torch.float32),
+        (x, None, spline, None, grid, 3, uniform, torch.float32),
+        (x, base, spline, scaler, grid, 3, uniform, torch.bfloat16),
+    ):
+        torch.library.opcheck(kan_autograd._kan_linear_op, args)
+    empty = torch.zeros(0, 4, requires_grad=True)
+    y = kan_autograd._kan_linear_op(empty, base, spline, scaler, grid, 3, uniform, torch.float32)
+    assert y.shape == (0, 3)
+    g = torch.autograd.grad(y.sum(), [empty, spline])
+    assert g[0].shape == (0, 4) and not g[1].any()
+
+
+def test_torch_export_keeps_the_traced_linear_path(monkeypatch) -> None:
+    """torch.export (portable graphs) traces the functional path: no custom op in the exported program."""
+    from kan_genomics_hf.modeling import kan_autograd
+
+    _force_linear_op(monkeypatch)
+    layer = KANLinear(4, 3)
+    x = torch.randn(20, 4)
+    exported = torch.export.export(layer, (x,))
+    assert kan_autograd._OP_NAMESPACE not in str(exported.graph)
+    torch.testing.assert_close(exported.module()(x), layer(x), atol=1e-6, rtol=1e-6)
+
+
 def test_torch_compile_row_chunks_match_eager(monkeypatch) -> None:
     """Under torch.compile with a static batch, the linear layer's traced path runs in row chunks (budget forced
     small here: 7 rows of 9 slots x 4 features per chunk, a ragged last one); outputs and gradients equal eager."""

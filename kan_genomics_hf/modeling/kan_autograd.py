@@ -7,6 +7,7 @@ Shipped verbatim as Hub remote code: imports only torch and ``.kan_basis``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -190,7 +191,10 @@ def _run_kernel(fn: Callable[..., Any] | None, fallback: Callable[[], Any], *arg
     good and return fallback()."""
     if fn is not None:
         try:
-            return fn(*args)
+            # one dispatch context for every caller (the eager Functions, the custom op under torch.compile):
+            # a compiled kernel guards on its inputs' dispatch keys, so each context would compile it again
+            with torch._C._AutoDispatchBelowADInplaceOrView():
+                return fn(*args)
         except Exception:  # pragma: no cover - depends on the platform's compiler
             _KERNELS_STATE["enabled"] = False
     return fallback()
@@ -419,6 +423,103 @@ class _KANLinearFn(torch.autograd.Function):
                 gw, base_weight, spline_weight, spline_scaler, ctx.needs_input_grad[1:4]
             )
         return gx, g_base, g_spline, g_scaler, None, None, None, None
+
+
+# ----------------------------------------------------------------------------------------------
+# Under torch.compile: the eager path above as one opaque custom op
+# ----------------------------------------------------------------------------------------------
+# Traced, the linear layer is whatever inductor makes of the functional path below (one fused graph, but
+# fresh expansion buffers, unfused weight packing, ~2x the eager saved activations). Opaque, a compiled
+# model calls the eager path above (row chunks, ONE reused buffer, the fused compiled kernels) and saves
+# only x and the weights. Used when that path would run its compiled kernels (uniform grid, order 1-3,
+# a large enough batch); torch.export keeps the traced path, so exported graphs hold aten ops only.
+_OP_NAMESPACE = re.sub(r"\W", "_", __name__)  # per import: a Hub remote-code copy registers its own ops
+
+
+def _use_linear_op(x: Tensor, spline_weight: Tensor, with_silu: bool, order: int, uniform: bool) -> bool:
+    """Whether the linear layer runs as the opaque custom op (only while torch.compile traces it)."""
+    if not torch.compiler.is_compiling() or torch.compiler.is_exporting() or not _KERNELS_STATE["enabled"]:
+        return False
+    if not (uniform and order in _CLOSED_FORM_CONSTANTS):
+        return False
+    return x.shape[0] * x.shape[1] * (spline_weight.shape[-1] + int(with_silu)) >= _KERNEL_MIN_ELEMENTS
+
+
+@torch.library.custom_op(
+    f"{_OP_NAMESPACE}::kan_linear",
+    mutates_args=(),
+    schema="(Tensor x, Tensor? base_weight, Tensor spline_weight, Tensor? spline_scaler, Tensor grid, int order, "
+    "bool uniform, ScalarType compute_dtype) -> Tensor",
+)
+def _kan_linear_op(
+    x: Tensor, base_weight: Tensor | None, spline_weight: Tensor, spline_scaler: Tensor | None, grid: Tensor,
+    order: int, uniform: bool, compute_dtype: torch.dtype,
+) -> Tensor:
+    if x.shape[0] == 0:
+        return x.new_zeros(0, spline_weight.shape[0], dtype=compute_dtype)
+    with torch.no_grad():
+        return _fast_linear_forward(x, base_weight, spline_weight, spline_scaler, grid, order, uniform, compute_dtype)
+
+
+@_kan_linear_op.register_fake
+def _kan_linear_op_fake(x, base_weight, spline_weight, spline_scaler, grid, order, uniform, compute_dtype):  # type: ignore[no-untyped-def]
+    return x.new_empty(x.shape[0], spline_weight.shape[0], dtype=compute_dtype)
+
+
+@torch.library.custom_op(
+    f"{_OP_NAMESPACE}::kan_linear_backward",
+    mutates_args=(),
+    schema="(Tensor x, Tensor grad_out, Tensor? base_weight, Tensor spline_weight, Tensor? spline_scaler, "
+    "Tensor grid, int order, bool uniform, ScalarType compute_dtype, bool[] needs) -> Tensor[]",
+)
+def _kan_linear_backward_op(
+    x: Tensor, grad_out: Tensor, base_weight: Tensor | None, spline_weight: Tensor, spline_scaler: Tensor | None,
+    grid: Tensor, order: int, uniform: bool, compute_dtype: torch.dtype, needs: list[bool],
+) -> list[Tensor]:
+    """Gradients (x, base, spline, scaler); an empty tensor where ``needs`` is False."""
+    inputs = (x, base_weight, spline_weight, spline_scaler)
+    if x.shape[0] == 0:
+        grads: Sequence[Tensor | None] = [torch.zeros_like(t) if t is not None else None for t in inputs]
+    else:
+        with torch.no_grad():
+            grads = _fast_linear_backward(
+                x, grad_out, base_weight, spline_weight, spline_scaler, grid, order, uniform, compute_dtype, needs
+            )
+    return [g if (n and g is not None) else x.new_empty(0) for g, n in zip(grads, needs)]
+
+
+@_kan_linear_backward_op.register_fake
+def _kan_linear_backward_op_fake(x, grad_out, base_weight, spline_weight, spline_scaler, grid, order, uniform,  # type: ignore[no-untyped-def]
+                                 compute_dtype, needs):
+    inputs = (x, base_weight, spline_weight, spline_scaler)
+    return [torch.empty_like(t) if (n and t is not None) else x.new_empty(0) for t, n in zip(inputs, needs)]
+
+
+def _kan_linear_op_setup(ctx, inputs, output) -> None:  # type: ignore[no-untyped-def]
+    x, base_weight, spline_weight, spline_scaler, grid, order, uniform, compute_dtype = inputs
+    ctx.save_for_backward(x, base_weight, spline_weight, spline_scaler, grid)
+    ctx.cfg = (order, uniform, compute_dtype)
+
+
+def _kan_linear_op_backward(ctx, grad_out: Tensor):  # type: ignore[no-untyped-def]
+    x, base_weight, spline_weight, spline_scaler, grid = ctx.saved_tensors
+    needs = [bool(n) and t is not None for n, t in zip(ctx.needs_input_grad[:4], (x, base_weight, spline_weight, spline_scaler))]
+    grads = _kan_linear_backward_op(x, grad_out, base_weight, spline_weight, spline_scaler, grid, *ctx.cfg, needs)
+    return (*[g if n else None for g, n in zip(grads, needs)], None, None, None, None)
+
+
+_kan_linear_op.register_autograd(_kan_linear_op_backward, setup_context=_kan_linear_op_setup)
+
+
+def kan_linear(
+    x: Tensor, base_weight: Tensor | None, spline_weight: Tensor, spline_scaler: Tensor | None, grid: Tensor,
+    order: int, uniform: bool, compute_dtype: torch.dtype,
+) -> Tensor:
+    """y (N, out) of the KAN linear function for x (N, in): the custom op while torch.compile traces a large
+    enough layer, the autograd Function otherwise (eager, export, double backward)."""
+    if _use_linear_op(x, spline_weight, base_weight is not None, order, uniform):
+        return _kan_linear_op(x, base_weight, spline_weight, spline_scaler, grid, order, uniform, compute_dtype)
+    return _KANLinearFn.apply(x, base_weight, spline_weight, spline_scaler, grid, order, uniform, compute_dtype)
 
 
 def _conv_weight(w: Tensor, groups: int, kernel_size: int) -> Tensor:

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .kan_autograd import _compute_dtype, _KANConv1dFn, _KANLinearFn
+from .kan_autograd import _compute_dtype, _KANConv1dFn, kan_linear
 from .kan_basis import _grid_is_uniform, _spline_basis, _uniform_grid
 
 __all__ = ["KANLinear", "KANConv1d"]
@@ -356,7 +356,7 @@ class KANLinear(_KANBase):
             with torch.no_grad():
                 self.last_out_of_grid_fraction.copy_(self._out_of_grid(x2.detach(), 1))
         fused = isinstance(self.base_activation, nn.SiLU)
-        y = _KANLinearFn.apply(
+        y = kan_linear(
             x2, self.base_weight if fused else None, self.spline_weight, self.spline_scaler, self.grid,
             self.spline_order, self._grid_uniform(), cd,
         )
