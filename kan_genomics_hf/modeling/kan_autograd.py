@@ -1,6 +1,7 @@
 """Custom autograd Functions of the KAN layers: they save only the input and the weights and
 recompute the basis (and its derivative) in backward, so saved activations are about those of
-``nn.Linear`` / ``nn.Conv1d``; everything traces under ``torch.compile(fullgraph=True)``.
+``nn.Linear`` / ``nn.Conv1d``; everything traces under ``torch.compile(fullgraph=True)`` (a large linear
+layer as one opaque custom op, ``kan_linear``, that runs the eager path).
 
 Shipped verbatim as Hub remote code: imports only torch and ``.kan_basis``.
 """

@@ -12,7 +12,8 @@ zero outside the extended grid). They are exact re-implementations of efficient-
   derivative) in backward, so saved activations are about those of ``nn.Linear`` / ``nn.Conv1d``;
 * the convolution expands every input element into its basis once and runs ONE ``conv1d`` over the
   (N, C*(nb+1), L) expansion: no loop over channels, no unfold;
-* everything traces under ``torch.compile(fullgraph=True)``.
+* everything traces under ``torch.compile(fullgraph=True)``; there a large linear layer enters the
+  graph as one custom op that runs the eager path (row chunks, fused kernels), ``torch.export`` traces it.
 
 The basis maths live in ``kan_basis.py`` and the autograd Functions in ``kan_autograd.py``; this file
 holds the modules. The three files are shipped verbatim as Hub remote code: they import only torch
