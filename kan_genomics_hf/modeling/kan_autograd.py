@@ -456,6 +456,7 @@ def _kan_linear_op(
     x: Tensor, base_weight: Tensor | None, spline_weight: Tensor, spline_scaler: Tensor | None, grid: Tensor,
     order: int, uniform: bool, compute_dtype: torch.dtype,
 ) -> Tensor:
+    """y (N, out) of the KAN linear function through the eager path (an empty batch gives an empty y)."""
     if x.shape[0] == 0:
         return x.new_zeros(0, spline_weight.shape[0], dtype=compute_dtype)
     with torch.no_grad():
