@@ -32,6 +32,36 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(previous)
 
 
+@pytest.fixture
+def forced_kan_kernels(monkeypatch) -> None:
+    """Treat every linear KAN call as large: the eager layer runs its compiled kernels, and under torch.compile
+    the layer becomes the ``kan_linear`` custom op (tiny layers here stand for large ones)."""
+    from kan_genomics_hf.modeling import kan_autograd
+
+    monkeypatch.setattr(kan_autograd, "_KERNEL_MIN_ELEMENTS", 0)
+    monkeypatch.setitem(kan_autograd._KERNELS_STATE, "enabled", True)
+
+
+@pytest.fixture(scope="session")
+def compile_graphs() -> Callable[..., list[Any]]:
+    """``compile_graphs(module, *args, **kwargs)``: the FX graphs dynamo captures for
+    ``torch.compile(module, fullgraph=True, dynamic=False)(*args, **kwargs)`` (dynamo's cache reset around it)."""
+
+    def run(module: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Any]:
+        graphs: list[Any] = []
+
+        def capture(gm, example_inputs):  # type: ignore[no-untyped-def]
+            graphs.append(gm)
+            return gm.forward
+
+        torch._dynamo.reset()
+        torch.compile(module, fullgraph=True, dynamic=False, backend=capture)(*args, **kwargs)
+        torch._dynamo.reset()
+        return graphs
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def tiny_legnet_config() -> Callable[..., LegNetConfig]:
     """``make(variant="lkan", **overrides)``: a LegNet config of three tiny blocks and two labels."""

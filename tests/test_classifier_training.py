@@ -50,26 +50,16 @@ def test_torch_compile_forward_matches_eager():
     assert torch.allclose(eager, comp, atol=1e-5)
 
 
-def test_torch_compile_lkan_with_the_kan_linear_custom_op_matches_eager(monkeypatch):
+def test_torch_compile_lkan_with_the_kan_linear_custom_op_matches_eager(forced_kan_kernels, compile_graphs):
     """With its KAN layers forced onto the custom op (as a large batch would put them), a compiled LKAN classifier
     in training mode gives eager's logits and gradients."""
     from kan_genomics_hf.modeling import kan_autograd
 
-    monkeypatch.setattr(kan_autograd, "_KERNEL_MIN_ELEMENTS", 0)
-    monkeypatch.setitem(kan_autograd._KERNELS_STATE, "enabled", True)
     torch.manual_seed(0)
     model = LegNetForSequenceClassification(LegNetConfig(variant="lkan", block_sizes=[16, 16, 8], num_labels=2))
     ids = torch.randint(0, 4, (8, 40))
-    graphs = []
-
-    def capture(gm, example_inputs):
-        graphs.append(gm)
-        return gm.forward
-
-    torch._dynamo.reset()
-    torch.compile(model, fullgraph=True, backend=capture)(input_ids=ids)
+    graphs = compile_graphs(model, input_ids=ids)
     assert sum(g.code.count(f"{kan_autograd._OP_NAMESPACE}.kan_linear.") for g in graphs) >= 1
-    torch._dynamo.reset()
     params = [p for p in model.parameters() if p.requires_grad]
     torch.manual_seed(1)
     comp = torch.compile(model, fullgraph=True)(input_ids=ids).logits

@@ -339,38 +339,21 @@ def test_torch_compile_fullgraph_matches_eager() -> None:
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
-def _force_linear_op(monkeypatch) -> None:
-    """Make a tiny linear layer large enough for the custom op under torch.compile (and its compiled kernels)."""
-    from kan_genomics_hf.modeling import kan_autograd
-
-    monkeypatch.setattr(kan_autograd, "_KERNEL_MIN_ELEMENTS", 0)
-    monkeypatch.setitem(kan_autograd._KERNELS_STATE, "enabled", True)
-
-
 @pytest.mark.parametrize("variant", ["default", "no_scaler_relu"])
-def test_torch_compile_runs_large_linear_as_custom_op(monkeypatch, variant) -> None:
+def test_torch_compile_runs_large_linear_as_custom_op(monkeypatch, forced_kan_kernels, compile_graphs, variant) -> None:
     """Under torch.compile a large enough linear layer is ONE opaque custom op running the eager path (chunks,
     fused kernels): the traced graph holds the op and no matmul, and outputs and gradients equal eager, for a
     static and a dynamic batch size, with and without the SiLU base branch fused and the standalone scaler."""
     from kan_genomics_hf.modeling import kan_autograd
 
-    _force_linear_op(monkeypatch)
     monkeypatch.setattr(kan_autograd, "_CHUNK_ELEMENTS", 7 * 9 * 4)  # ragged row chunks inside the op
     torch.manual_seed(5)
     if variant == "default":
         layer = KANLinear(4, 3)
     else:
         layer = KANLinear(4, 3, enable_standalone_scale_spline=False, base_activation=nn.ReLU)
-    graphs: list = []
-
-    def capture(gm, example_inputs):
-        graphs.append(gm)
-        return gm.forward
-
     x = torch.randn(20, 4, requires_grad=True)
-    torch._dynamo.reset()
-    torch.compile(layer, fullgraph=True, dynamic=False, backend=capture)(x)
-    code = graphs[0].code
+    code = compile_graphs(layer, x)[0].code
     assert f"{kan_autograd._OP_NAMESPACE}.kan_linear" in code
     assert code.count("torch._C._nn.linear(") == (0 if variant == "default" else 1)  # only an unfused base branch
     params = [x, *layer.parameters()]
@@ -388,13 +371,12 @@ def test_torch_compile_runs_large_linear_as_custom_op(monkeypatch, variant) -> N
     torch._dynamo.reset()
 
 
-def test_linear_custom_op_meets_the_torch_library_contract(monkeypatch) -> None:
+def test_linear_custom_op_meets_the_torch_library_contract(forced_kan_kernels) -> None:
     """torch.library.opcheck: schema, fake (meta) implementation, autograd registration and AOT dispatch of the
     op, with and without the optional weights and for a bfloat16 compute dtype; an empty batch gives empty/zero
     outputs."""
     from kan_genomics_hf.modeling import kan_autograd
 
-    _force_linear_op(monkeypatch)
     torch.manual_seed(6)
     layer = KANLinear(4, 3)
     x = torch.randn(9, 4, requires_grad=True)
@@ -413,11 +395,10 @@ def test_linear_custom_op_meets_the_torch_library_contract(monkeypatch) -> None:
     assert g[0].shape == (0, 4) and not g[1].any()
 
 
-def test_torch_export_keeps_the_traced_linear_path(monkeypatch) -> None:
+def test_torch_export_keeps_the_traced_linear_path(forced_kan_kernels) -> None:
     """torch.export (portable graphs) traces the functional path: no custom op in the exported program."""
     from kan_genomics_hf.modeling import kan_autograd
 
-    _force_linear_op(monkeypatch)
     layer = KANLinear(4, 3)
     x = torch.randn(20, 4)
     exported = torch.export.export(layer, (x,))
@@ -425,7 +406,7 @@ def test_torch_export_keeps_the_traced_linear_path(monkeypatch) -> None:
     torch.testing.assert_close(exported.module()(x), layer(x), atol=1e-6, rtol=1e-6)
 
 
-def test_torch_compile_row_chunks_match_eager(monkeypatch) -> None:
+def test_torch_compile_row_chunks_match_eager(monkeypatch, compile_graphs) -> None:
     """Under torch.compile with a static batch, the linear layer's traced path runs in row chunks (budget forced
     small here: 7 rows of 9 slots x 4 features per chunk, a ragged last one); outputs and gradients equal eager."""
     from kan_genomics_hf.modeling import kan_autograd
@@ -438,14 +419,7 @@ def test_torch_compile_row_chunks_match_eager(monkeypatch) -> None:
     torch._dynamo.reset()
     y_c = torch.compile(layer, fullgraph=True, dynamic=False)(x)
     y_e = layer(x)
-    graphs: list = []
-
-    def capture(gm, example_inputs):
-        graphs.append(gm)
-        return gm.forward
-
-    torch._dynamo.reset()
-    torch.compile(layer, fullgraph=True, dynamic=False, backend=capture)(x)
+    graphs = compile_graphs(layer, x)
     code = "\n".join(m.code for _, m in graphs[0].named_modules() if hasattr(m, "code"))
     assert code.count("torch._C._nn.linear(") == 3  # one matmul per chunk: the chunked route was traced
     torch.testing.assert_close(y_c, y_e, atol=1e-5, rtol=1e-5)
@@ -648,14 +622,12 @@ def test_no_standalone_scaler_takes_the_plain_weight() -> None:
     torch.testing.assert_close(b(x), ref_linear(b, x), atol=1e-6, rtol=1e-5)
 
 
-def test_compiled_kernels_of_the_eager_layer_match_reference(monkeypatch) -> None:
+def test_compiled_kernels_of_the_eager_layer_match_reference(monkeypatch, forced_kan_kernels) -> None:
     """The torch.compile'd fused kernels used by the eager layer on large inputs (forced here on a
     small one) give the reference function and gradients."""
     from kan_genomics_hf.modeling import kan_autograd
 
-    monkeypatch.setattr(kan_autograd, "_KERNEL_MIN_ELEMENTS", 0)
     monkeypatch.setattr(kan_autograd, "_CHUNK_ELEMENTS", 1000)
-    monkeypatch.setitem(kan_autograd._KERNELS_STATE, "enabled", True)
     torch.manual_seed(24)
     layer = exact_double(KANLinear(8, 3, grid_size=4))
     with torch.no_grad():

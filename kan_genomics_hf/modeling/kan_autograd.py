@@ -172,9 +172,21 @@ _KERNEL_FNS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _kernel_workload(x: Tensor, spline_weight: Tensor, with_silu: bool, order: int, uniform: bool) -> int:
+    """Expansion elements of one linear call for x (N, in), or 0 where no compiled kernel exists (no closed form)."""
+    if not (uniform and order in _CLOSED_FORM_CONSTANTS):
+        return 0
+    return x.shape[0] * x.shape[1] * (spline_weight.shape[-1] + int(with_silu))
+
+
+def _kernels_on(n_elements: int) -> bool:
+    """Whether a workload of n_elements runs the compiled kernels (one exists, large enough, not disabled)."""
+    return n_elements > 0 and n_elements >= _KERNEL_MIN_ELEMENTS and _KERNELS_STATE["enabled"]
+
+
 def _compiled_kernel(name: str, n_elements: int) -> Callable[..., Any] | None:
     """The compiled twin of a kernel above, or None (small workload, disabled, or unavailable)."""
-    if n_elements < _KERNEL_MIN_ELEMENTS or not _KERNELS_STATE["enabled"]:
+    if not _kernels_on(n_elements):
         return None
     fn = _KERNELS.get(name)
     if fn is None:
@@ -229,8 +241,7 @@ class _LinearPlan:
         self.bdt = _basis_dtype(x.dtype)
         self.cv = _kernel_cv(order, uniform)
         self.chunks = _row_chunks(self.n, self.slots * self.fin, _CHUNK_ELEMENTS)
-        closed = uniform and order in _CLOSED_FORM_CONSTANTS
-        self.size = self.n * self.slots * self.fin if closed else 0
+        self.size = _kernel_workload(x, spline_weight, with_silu, order, uniform)
 
     def kernel(self, name: str) -> Callable[..., Any] | None:
         return _compiled_kernel(name, self.size)
@@ -439,11 +450,9 @@ _OP_NAMESPACE = re.sub(r"\W", "_", __name__)  # per import: a Hub remote-code co
 
 def _use_linear_op(x: Tensor, spline_weight: Tensor, with_silu: bool, order: int, uniform: bool) -> bool:
     """Whether the linear layer runs as the opaque custom op (only while torch.compile traces it)."""
-    if not torch.compiler.is_compiling() or torch.compiler.is_exporting() or not _KERNELS_STATE["enabled"]:
+    if not torch.compiler.is_compiling() or torch.compiler.is_exporting():
         return False
-    if not (uniform and order in _CLOSED_FORM_CONSTANTS):
-        return False
-    return x.shape[0] * x.shape[1] * (spline_weight.shape[-1] + int(with_silu)) >= _KERNEL_MIN_ELEMENTS
+    return _kernels_on(_kernel_workload(x, spline_weight, with_silu, order, uniform))
 
 
 @torch.library.custom_op(
@@ -505,7 +514,7 @@ def _kan_linear_op_setup(ctx, inputs, output) -> None:  # type: ignore[no-untype
 
 def _kan_linear_op_backward(ctx, grad_out: Tensor):  # type: ignore[no-untyped-def]
     x, base_weight, spline_weight, spline_scaler, grid = ctx.saved_tensors
-    needs = [bool(n) and t is not None for n, t in zip(ctx.needs_input_grad[:4], (x, base_weight, spline_weight, spline_scaler))]
+    needs = [bool(n) for n in ctx.needs_input_grad[:4]]  # False for an absent (None) weight
     grads = _kan_linear_backward_op(x, grad_out, base_weight, spline_weight, spline_scaler, grid, *ctx.cfg, needs)
     return (*[g if n else None for g, n in zip(grads, needs)], None, None, None, None)
 
